@@ -1,0 +1,23 @@
+//! The modelvet engine: scans model files and archives with the format parsers
+//! and turns what they see into [`Finding`]s. A library, so that the command
+//! line and a gate server call the same code.
+//!
+//! ```no_run
+//! use modelvet_engine::{Scanner, Options};
+//! let scanner = Scanner::new(Options::default());
+//! let report = scanner.scan_file(std::path::Path::new("model.pt")).unwrap();
+//! for f in &report.findings {
+//!     println!("{} {} {}", f.rule.code, f.severity, f.message);
+//! }
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod finding;
+pub mod knowledge;
+pub mod rules;
+pub mod scan;
+
+pub use finding::{Finding, Location, Severity};
+pub use modelvet_formats::Limits;
+pub use rules::{RULES, Rule};
+pub use scan::{Item, Options, ScanError, Scanner, TargetReport};

@@ -194,3 +194,41 @@ pub fn is_traversal(name: &str) -> bool {
     }
     n.split('/').any(|c| c == "..")
 }
+
+/// Most anomalies of one kind an [`AnomalyLog`] keeps before it only counts.
+pub const MAX_ANOMALIES_PER_KIND: usize = 100;
+
+/// Collects a reader's anomalies, keeping at most [`MAX_ANOMALIES_PER_KIND`] of
+/// each kind (a crafted archive can hold a hundred thousand overlapping
+/// members); the rest are summarised by one extra anomaly per kind.
+#[derive(Debug, Default)]
+pub struct AnomalyLog {
+    list: Vec<Anomaly>,
+    dropped: Vec<(AnomalyKind, u64)>,
+}
+
+impl AnomalyLog {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn push(&mut self, a: Anomaly) {
+        let kept = self.list.iter().filter(|x| x.kind == a.kind).count();
+        if kept < MAX_ANOMALIES_PER_KIND {
+            self.list.push(a);
+        } else if let Some(d) = self.dropped.iter_mut().find(|d| d.0 == a.kind) {
+            d.1 = d.1.saturating_add(1);
+        } else {
+            self.dropped.push((a.kind, 1));
+        }
+    }
+    /// True if an anomaly of this kind has been recorded.
+    pub fn has(&self, kind: AnomalyKind) -> bool {
+        self.list.iter().any(|a| a.kind == kind)
+    }
+    pub fn finish(mut self) -> Vec<Anomaly> {
+        for (kind, n) in self.dropped {
+            self.list.push(Anomaly::new(kind, format!("{n} more anomalies of this kind not listed")));
+        }
+        self.list
+    }
+}

@@ -3,7 +3,14 @@
 //! the bytes that remain, and oddities are returned as data.
 #![forbid(unsafe_code)]
 
+pub mod compress;
 pub mod container;
+pub mod joblib;
 pub mod limits;
+pub mod numpy;
+pub mod pickle;
+pub mod sevenz;
+pub mod tar;
+pub mod zip;
 
 pub use limits::Limits;

@@ -1,0 +1,25 @@
+//! The `modelvet` command: flags in, library calls, exit codes out.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Scan(args) => commands::scan::run(args),
+        cli::Command::Rules(args) => commands::rules::list(args),
+        cli::Command::Rule(args) => commands::rules::show(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("modelvet: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Rules about NumPy `.npy` files.
+pub mod malformed_npy;
+pub mod object_array;

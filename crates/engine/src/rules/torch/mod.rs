@@ -1,0 +1,2 @@
+//! Rules about PyTorch containers.
+pub mod legacy_format;

@@ -1,0 +1,482 @@
+//! The scanner: finds what a target is by its bytes, walks containers and
+//! nested payloads under the limits, and runs the rules on every stream.
+
+mod pickle;
+
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use modelvet_formats::container::{self, Anomaly as ArcAnomaly, AnomalyKind as Ak, Budget, Entry, EntryKind, ReadSeek};
+use modelvet_formats::pickle::{Machine, Sniff};
+use modelvet_formats::{Limits, compress, numpy, sevenz, tar, zip};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::finding::{Finding, Location, Severity};
+use crate::rules::{archive as ra, file as rf, numpy as rn, torch as rt};
+
+/// Bytes read to recognise a format.
+const HEAD: usize = 1024;
+/// Most nested payloads (pickle-in-bytes) scanned per stream.
+const MAX_NESTED: usize = 64;
+
+/// Why a target could not be scanned at all (an operational error, not a finding).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("{path}: no such file or folder")]
+    NotFound { path: PathBuf },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// The result of scanning one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetReport {
+    pub path: String,
+    /// The format recognised from the file's bytes (`pickle`, `pytorch`, `zip`, ...).
+    pub format: String,
+    pub size: u64,
+    pub sha256: String,
+    pub findings: Vec<Finding>,
+    pub duration_ms: f64,
+}
+
+impl TargetReport {
+    /// The most severe finding's severity.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// One thing to scan, found by walking the targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    File(PathBuf),
+    /// A symbolic link met during the walk, and where it points.
+    Symlink(PathBuf, PathBuf),
+}
+
+/// Scanner settings.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub limits: Limits,
+    /// Scan files that symbolic links point to instead of only reporting the links.
+    pub follow_symlinks: bool,
+}
+
+/// Scans files. Cheap to clone and share between threads.
+#[derive(Debug, Clone, Default)]
+pub struct Scanner {
+    opts: Options,
+}
+
+impl Scanner {
+    pub fn new(opts: Options) -> Self {
+        Self { opts }
+    }
+
+    /// Expands a target into the files to scan: the file itself, or every file
+    /// under a folder (sorted; symbolic links reported rather than followed).
+    pub fn collect(&self, target: &Path) -> Result<Vec<Item>, ScanError> {
+        let meta = std::fs::metadata(target).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ScanError::NotFound { path: target.to_path_buf() },
+            _ => ScanError::Io { path: target.to_path_buf(), source: e },
+        })?;
+        if !meta.is_dir() {
+            // A file named on the command line is scanned even through a link.
+            return Ok(vec![Item::File(target.to_path_buf())]);
+        }
+        let mut out = Vec::new();
+        let mut stack = vec![target.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            let rd = std::fs::read_dir(&dir).map_err(|e| ScanError::Io { path: dir.clone(), source: e })?;
+            let mut entries: Vec<_> = rd.filter_map(Result::ok).collect();
+            entries.sort_by_key(std::fs::DirEntry::file_name);
+            let mut subdirs = Vec::new();
+            for e in entries {
+                let path = e.path();
+                let Ok(ft) = e.file_type() else { continue };
+                if ft.is_symlink() {
+                    let to = std::fs::read_link(&path).unwrap_or_default();
+                    if self.opts.follow_symlinks && std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+                        out.push(Item::File(path));
+                    } else {
+                        out.push(Item::Symlink(path, to));
+                    }
+                } else if ft.is_dir() {
+                    subdirs.push(path);
+                } else if ft.is_file() {
+                    out.push(Item::File(path));
+                }
+            }
+            stack.extend(subdirs.into_iter().rev());
+        }
+        Ok(out)
+    }
+
+    /// Scans one item from [`Scanner::collect`].
+    pub fn scan_item(&self, item: &Item) -> Result<TargetReport, ScanError> {
+        match item {
+            Item::File(p) => self.scan_file(p),
+            Item::Symlink(p, to) => {
+                let loc = Location { path: p.display().to_string(), ..Location::default() };
+                let f = Finding::new(
+                    &rf::symlink_skipped::RULE,
+                    format!("symbolic link to {} (not followed)", to.display()),
+                    loc,
+                );
+                Ok(TargetReport {
+                    path: p.display().to_string(),
+                    format: "symlink".into(),
+                    size: 0,
+                    sha256: String::new(),
+                    findings: vec![f],
+                    duration_ms: 0.0,
+                })
+            }
+        }
+    }
+
+    /// Scans one file.
+    pub fn scan_file(&self, path: &Path) -> Result<TargetReport, ScanError> {
+        let start = Instant::now();
+        let io = |e| ScanError::Io { path: path.to_path_buf(), source: e };
+        let file = File::open(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ScanError::NotFound { path: path.to_path_buf() },
+            _ => io(e),
+        })?;
+        let size = file.metadata().map_err(io)?.len();
+        let display = path.display().to_string();
+        let sha256 = hash_file(path).map_err(io)?;
+        let budget = Budget::new(self.opts.limits.max_total_decompressed_bytes);
+        let mut ctx = Ctx::new(&self.opts.limits, &budget, display.clone());
+        let format = if size > self.opts.limits.max_file_bytes {
+            ctx.finding(Finding::new(
+                &rf::file_too_large::RULE,
+                format!("{size} bytes is above the {}-byte limit; not scanned", self.opts.limits.max_file_bytes),
+                ctx.loc(None),
+            ));
+            "unscanned"
+        } else {
+            let mut src = BufReader::with_capacity(64 << 10, file);
+            ctx.scan(&mut src, size, 0, Hint::default())
+        };
+        Ok(TargetReport {
+            path: display,
+            format: format.to_string(),
+            size,
+            sha256,
+            findings: ctx.findings,
+            duration_ms: start.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// Scans bytes already in memory, reported under `name`.
+    pub fn scan_bytes(&self, name: &str, data: &[u8]) -> TargetReport {
+        let start = Instant::now();
+        let budget = Budget::new(self.opts.limits.max_total_decompressed_bytes);
+        let mut ctx = Ctx::new(&self.opts.limits, &budget, name.to_string());
+        let mut src = Cursor::new(data);
+        let format = ctx.scan(&mut src, data.len() as u64, 0, Hint::default());
+        TargetReport {
+            path: name.to_string(),
+            format: format.to_string(),
+            size: data.len() as u64,
+            sha256: hex::encode(Sha256::digest(data)),
+            findings: ctx.findings,
+            duration_ms: start.elapsed().as_secs_f64() * 1000.0,
+        }
+    }
+}
+
+fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut f = File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// What the surrounding container says about a stream.
+#[derive(Debug, Clone, Copy, Default)]
+struct Hint<'a> {
+    /// The member's name inside its archive.
+    name: Option<&'a str>,
+}
+
+impl Hint<'_> {
+    /// PyTorch zip storages (`archive/data/0`) hold raw tensor bytes that can
+    /// start like a pickle by chance; a pickle there only counts if it behaves like one.
+    fn is_tensor_data(&self) -> bool {
+        self.name.is_some_and(|n| {
+            let mut parts = n.rsplit('/');
+            let last = parts.next().unwrap_or("");
+            parts.next() == Some("data") && !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit())
+        })
+    }
+}
+
+struct Ctx<'l> {
+    limits: &'l Limits,
+    budget: &'l Budget,
+    path: String,
+    members: Vec<String>,
+    findings: Vec<Finding>,
+}
+
+type Walker =
+    fn(&mut dyn ReadSeek, u64, &Limits, &Budget, &mut dyn FnMut(&Entry, &mut dyn ReadSeek, u64)) -> Vec<ArcAnomaly>;
+
+impl<'l> Ctx<'l> {
+    fn new(limits: &'l Limits, budget: &'l Budget, path: String) -> Self {
+        Self { limits, budget, path, members: Vec::new(), findings: Vec::new() }
+    }
+
+    fn loc(&self, offset: Option<u64>) -> Location {
+        Location { path: self.path.clone(), members: self.members.clone(), offset }
+    }
+
+    fn finding(&mut self, f: Finding) {
+        self.findings.push(f);
+    }
+
+    /// Recognises the stream and scans it; returns the format's name.
+    fn scan(&mut self, src: &mut dyn ReadSeek, len: u64, depth: u32, hint: Hint<'_>) -> &'static str {
+        if depth > self.limits.max_depth {
+            let f = Finding::new(
+                &ra::nesting_too_deep::RULE,
+                format!("nested {depth} levels deep; not scanned further"),
+                self.loc(None),
+            );
+            self.finding(f);
+            return "unscanned";
+        }
+        if len > self.limits.max_file_bytes {
+            let f = Finding::new(
+                &rf::file_too_large::RULE,
+                format!("{len} bytes is above the {}-byte limit; not scanned", self.limits.max_file_bytes),
+                self.loc(None),
+            );
+            self.finding(f);
+            return "unscanned";
+        }
+        let mut head = vec![0u8; HEAD.min(usize::try_from(len).unwrap_or(HEAD))];
+        if let Err(e) = src.seek(SeekFrom::Start(0)).and_then(|_| src.read_exact(&mut head)) {
+            let f = Finding::new(&rf::unreadable_member::RULE, format!("read error: {e}"), self.loc(None));
+            self.finding(f);
+            return "unreadable";
+        }
+        let _ = src.seek(SeekFrom::Start(0));
+        if zip::sniff(&head) {
+            return self.scan_zip(src, len, depth);
+        }
+        if sevenz::sniff(&head) {
+            self.walk_archive(src, len, depth, sevenz::walk);
+            return "7z";
+        }
+        if numpy::sniff(&head) {
+            return self.scan_npy(src, len, depth);
+        }
+        if let Some(codec) = compress::sniff(&head) {
+            return self.scan_compressed(codec, src, len, depth);
+        }
+        if tar::sniff(&head) {
+            let names = self.walk_archive(src, len, depth, tar::walk);
+            // PyTorch's oldest format is a tar of sys_info, pickle, tensors and storages.
+            if ["sys_info", "pickle", "storages"].iter().all(|n| names.iter().any(|m| m == n)) {
+                let f = Finding::new(
+                    &rt::legacy_format::RULE,
+                    "PyTorch legacy tar format (sys_info, pickle, tensors, storages)",
+                    self.loc(None),
+                );
+                self.finding(f);
+                return "pytorch-legacy-tar";
+            }
+            return "tar";
+        }
+        if let Some(strength) = modelvet_formats::pickle::sniff(&head) {
+            let weak = strength == Sniff::Weak || hint.is_tensor_data();
+            return self.scan_pickle(src, depth, weak);
+        }
+        "unrecognized"
+    }
+
+    /// Walks an archive's members, scanning each; returns the member names.
+    fn walk_archive(&mut self, src: &mut dyn ReadSeek, len: u64, depth: u32, walk: Walker) -> Vec<String> {
+        let mut names = Vec::new();
+        let (limits, budget) = (self.limits, self.budget);
+        let anomalies = {
+            let mut visit = |e: &Entry, data: &mut dyn ReadSeek, n: u64| {
+                names.push(e.name.clone());
+                if matches!(e.kind, EntryKind::File) {
+                    self.members.push(e.name.clone());
+                    self.scan(data, n, depth + 1, Hint { name: Some(&e.name) });
+                    self.members.pop();
+                }
+            };
+            walk(src, len, limits, budget, &mut visit)
+        };
+        self.archive_anomalies(anomalies);
+        names
+    }
+
+    fn scan_zip(&mut self, src: &mut dyn ReadSeek, len: u64, depth: u32) -> &'static str {
+        let names = self.walk_archive(src, len, depth, zip::walk);
+        let has = |suffix: &str| names.iter().any(|n| n == suffix || n.ends_with(&format!("/{suffix}")));
+        if has("data.pkl") && has("constants.pkl") {
+            "torchscript"
+        } else if has("data.pkl") {
+            "pytorch"
+        } else if !names.is_empty() && names.iter().all(|n| n.ends_with(".npy")) {
+            "npz"
+        } else {
+            "zip"
+        }
+    }
+
+    fn archive_anomalies(&mut self, anomalies: Vec<ArcAnomaly>) {
+        for a in anomalies {
+            let rule = match a.kind {
+                Ak::PathTraversal => &ra::path_traversal::RULE,
+                Ak::Link => &ra::link_member::RULE,
+                Ak::Bomb => &ra::archive_bomb::RULE,
+                Ak::Encrypted => &ra::encrypted_member::RULE,
+                Ak::BadCrc
+                | Ak::HeaderMismatch
+                | Ak::FlagBits
+                | Ak::DuplicateName
+                | Ak::Overlap
+                | Ak::SizeMismatch
+                | Ak::HiddenData => &ra::archive_inconsistency::RULE,
+                Ak::TooManyEntries | Ak::Truncated | Ak::Malformed | Ak::UnsupportedMethod => {
+                    &ra::malformed_archive::RULE
+                }
+            };
+            let mut loc = self.loc(a.offset);
+            if let Some(m) = &a.member {
+                loc.members.push(m.clone());
+            }
+            self.finding(Finding::new(rule, a.detail, loc));
+        }
+    }
+
+    fn scan_compressed(
+        &mut self,
+        codec: compress::Codec,
+        src: &mut dyn ReadSeek,
+        len: u64,
+        depth: u32,
+    ) -> &'static str {
+        match compress::decompress(codec, src, len, self.limits, self.budget) {
+            Ok((mut spool, n, anomaly)) => {
+                if let Some(a) = anomaly {
+                    self.archive_anomalies(vec![a]);
+                }
+                self.members.push(format!("<{} stream>", codec.name()));
+                self.scan(&mut spool, n, depth + 1, Hint::default());
+                self.members.pop();
+            }
+            Err(a) => self.archive_anomalies(vec![a]),
+        }
+        codec.name()
+    }
+
+    fn scan_npy(&mut self, src: &mut dyn ReadSeek, len: u64, depth: u32) -> &'static str {
+        let mut head = vec![0u8; usize::try_from(len.min(12 + (1 << 20))).unwrap_or(0)];
+        let read = src.seek(SeekFrom::Start(0)).and_then(|_| src.read_exact(&mut head));
+        let header = match read {
+            Ok(()) => numpy::parse_header(&head, len),
+            Err(e) => Err(format!("read error: {e}")),
+        };
+        match header {
+            Err(why) => {
+                let f = Finding::new(&rn::malformed_npy::RULE, format!("malformed .npy: {why}"), self.loc(Some(0)));
+                self.finding(f);
+            }
+            Ok(h) if h.has_object => {
+                let f = Finding::new(
+                    &rn::object_array::RULE,
+                    format!("object array (descr {}) stored as a pickle; loading needs allow_pickle=True", h.descr),
+                    self.loc(Some(h.data_offset)),
+                );
+                self.finding(f);
+                let mut window = container::Window::new(src, h.data_offset, len - h.data_offset);
+                let n = window.len();
+                self.members.push(format!("<object array pickle @ {}>", h.data_offset));
+                self.scan_pickle_len(&mut window, n, depth + 1, false);
+                self.members.pop();
+            }
+            Ok(h) => {
+                let itemsize =
+                    modelvet_formats::joblib::itemsize(&h.descr.trim_matches(['\'', '"']).to_string()).unwrap_or(0);
+                let need = h.shape.iter().try_fold(itemsize, |a, &d| a.checked_mul(d));
+                if let Some(need) = need {
+                    if need > len - h.data_offset {
+                        let f = Finding::new(
+                            &rn::malformed_npy::RULE,
+                            format!(
+                                "shape {:?} needs {need} bytes of data but {} remain",
+                                h.shape,
+                                len - h.data_offset
+                            ),
+                            self.loc(Some(h.data_offset)),
+                        );
+                        self.finding(f);
+                    }
+                }
+            }
+        }
+        "numpy"
+    }
+
+    fn scan_pickle(&mut self, src: &mut dyn ReadSeek, depth: u32, weak: bool) -> &'static str {
+        let len = src.seek(SeekFrom::End(0)).unwrap_or(0);
+        let _ = src.seek(SeekFrom::Start(0));
+        self.scan_pickle_len(src, len, depth, weak)
+    }
+
+    /// Runs the pickle machine over the stream and turns its events into findings;
+    /// nested payloads it finds are scanned as files of their own.
+    fn scan_pickle_len(&mut self, src: &mut dyn ReadSeek, _len: u64, depth: u32, weak: bool) -> &'static str {
+        let mut sink = pickle::PickleSink::new(self.loc(None), MAX_NESTED);
+        let outcome = {
+            let mut on = |ev: &modelvet_formats::pickle::Event<'_>| sink.on_event(ev);
+            Machine::new(&mut on, self.limits).run(src)
+        };
+        if weak && !outcome.is_pickle() {
+            return "unrecognized";
+        }
+        let nested = std::mem::take(&mut sink.nested);
+        self.findings.extend(sink.finish());
+        if outcome.torch_legacy {
+            let f = Finding::new(
+                &rt::legacy_format::RULE,
+                "PyTorch legacy format (a sequence of pickles followed by raw storages)",
+                self.loc(Some(0)),
+            );
+            self.finding(f);
+        }
+        for n in nested {
+            self.members.push(format!("<bytes passed to {} @ {}>", n.loader, n.offset));
+            let len = n.data.len() as u64;
+            let mut cur = Cursor::new(n.data);
+            self.scan(&mut cur, len, depth + 1, Hint::default());
+            self.members.pop();
+        }
+        if outcome.torch_legacy {
+            "pytorch-legacy"
+        } else if outcome.joblib_arrays > 0 {
+            "joblib"
+        } else {
+            "pickle"
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! Turns the pickle machine's events into findings.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use modelvet_formats::pickle::machine::{Anomaly, AnomalyKind, Event, Via};
+use modelvet_formats::pickle::value::{Call, Global, Value};
+
+use crate::finding::{Finding, Location, Severity};
+use crate::knowledge::{self, Class};
+use crate::rules::pickle as r;
+
+const EVIDENCE: usize = 240;
+
+/// A byte string handed to a deserializer, to be scanned as a file of its own.
+pub struct Nested {
+    pub offset: u64,
+    pub loader: String,
+    pub data: Vec<u8>,
+}
+
+struct ImportEntry {
+    global: Global,
+    class: Class,
+    offset: u64,
+    count: u32,
+    via: Via,
+    written: Option<Global>,
+    origin: Option<String>,
+    evidence: Option<String>,
+}
+
+/// Collects findings for one pickle stream.
+pub struct PickleSink {
+    base: Location,
+    imports: Vec<ImportEntry>,
+    index: HashMap<String, usize>,
+    findings: Vec<Finding>,
+    /// (rule code, key) of findings already made, to merge repeats.
+    seen: HashMap<(&'static str, String), usize>,
+    pub nested: Vec<Nested>,
+    max_nested: usize,
+}
+
+impl PickleSink {
+    pub fn new(base: Location, max_nested: usize) -> Self {
+        Self {
+            base,
+            imports: Vec::new(),
+            index: HashMap::new(),
+            findings: Vec::new(),
+            seen: HashMap::new(),
+            nested: Vec::new(),
+            max_nested,
+        }
+    }
+
+    fn at(&self, offset: u64) -> Location {
+        Location { offset: Some(offset), ..self.base.clone() }
+    }
+
+    /// Adds a finding unless one with the same rule and key exists (then counts it).
+    fn push(&mut self, key: String, f: Finding) {
+        match self.seen.get(&(f.rule.code, key.clone())) {
+            Some(&i) => {
+                let existing = &mut self.findings[i];
+                existing.occurrences += 1;
+                if f.severity > existing.severity {
+                    existing.severity = f.severity;
+                    existing.message = f.message;
+                    existing.evidence = f.evidence;
+                }
+            }
+            None => {
+                self.seen.insert((f.rule.code, key), self.findings.len());
+                self.findings.push(f);
+            }
+        }
+    }
+
+    /// The findings, imports first (most severe first), then the rest in order.
+    pub fn finish(mut self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for e in std::mem::take(&mut self.imports) {
+            let dotted = if e.global.name.is_empty() { e.global.module.to_string() } else { e.global.dotted() };
+            let mut how = String::new();
+            if let Some(w) = &e.written {
+                how.push_str(&format!(" (written as {}, which the unpickler remaps)", w.dotted()));
+            }
+            match e.via {
+                Via::Ext => how.push_str(" (through a copyreg extension code, with no GLOBAL opcode)"),
+                Via::Dynamic => how.push_str(" (a name built at load time)"),
+                _ => {}
+            }
+            let loc = self.at(e.offset);
+            let mut f = match e.class {
+                Class::Safe | Class::CodeBuilder => continue,
+                Class::Dangerous(cat) => Finding::new(
+                    &r::dangerous_import::RULE,
+                    format!("imports {dotted}{how}, which {}", cat.describe()),
+                    loc,
+                ),
+                Class::Unknown => Finding::new(
+                    &r::unknown_import::RULE,
+                    format!("imports {dotted}{how}, which is not on the allowlist; it runs when the file is loaded"),
+                    loc,
+                ),
+            };
+            f.occurrences = e.count;
+            f.evidence = match (e.evidence, e.origin) {
+                (Some(ev), _) => Some(ev),
+                (None, Some(o)) => Some(o),
+                (None, None) => None,
+            };
+            out.push(f);
+        }
+        out.sort_by(|a, b| b.severity.cmp(&a.severity));
+        out.append(&mut self.findings);
+        out
+    }
+
+    pub fn on_event(&mut self, ev: &Event<'_>) {
+        match ev {
+            Event::Import { global, written, via, offset, origin } => {
+                self.import(global, *written, *via, *offset, *origin)
+            }
+            Event::Call { call, target } => self.call(call, *target),
+            Event::Code { code, offset, by } => {
+                let names = r::code_by_value::dangerous_names(&code.strings);
+                let name = code.name.clone().unwrap_or_else(|| "?".into());
+                let shown: Vec<&str> =
+                    code.strings.iter().map(String::as_str).filter(|s| s.len() < 80).take(24).collect();
+                let mut f = Finding::new(
+                    &r::code_by_value::RULE,
+                    format!("rebuilds Python code `{name}` by value with {}", by.dotted()),
+                    self.at(*offset),
+                )
+                .evidence(format!("names and constants: {}", shown.join(", ")));
+                if !names.is_empty() {
+                    f.severity = Severity::Critical;
+                    f.message = format!("{}; its bytecode refers to {}", f.message, names.join(", "));
+                }
+                self.push(format!("code {name} {offset}"), f);
+            }
+            Event::Build { target, state, offset } => self.build(target, state, *offset),
+            Event::Anomaly(a) => self.anomaly(a),
+        }
+    }
+
+    fn import(&mut self, g: &Global, written: Option<&Global>, via: Via, offset: u64, origin: Option<&Value>) {
+        let key = format!("{}.{}", g.module, g.name);
+        if let Some(&i) = self.index.get(&key) {
+            self.imports[i].count += 1;
+            return;
+        }
+        let class = knowledge::classify(&g.module, &g.name);
+        self.index.insert(key, self.imports.len());
+        self.imports.push(ImportEntry {
+            global: g.clone(),
+            class,
+            offset,
+            count: 1,
+            via,
+            written: written.cloned(),
+            origin: origin.map(|o| format!("resolved from {}", o.render(EVIDENCE))),
+            evidence: None,
+        });
+    }
+
+    fn call(&mut self, call: &Rc<Call>, target: Option<&Global>) {
+        let rendered = || Value::Call(call.clone()).render(EVIDENCE);
+        // Attach the first call of an imported name as that import's evidence.
+        if let Some(g) = target {
+            let key = format!("{}.{}", g.module, g.name);
+            if let Some(&i) = self.index.get(&key) {
+                if self.imports[i].evidence.is_none() {
+                    self.imports[i].evidence = Some(rendered());
+                }
+            }
+        }
+        if let Value::Function(func) = call.func.resolved() {
+            let name = func.name.clone().unwrap_or_else(|| "?".into());
+            let f = Finding::new(
+                &r::code_by_value::RULE,
+                format!("calls the function `{name}`, serialized by value, while loading"),
+                self.at(call.offset),
+            )
+            .severity(Severity::Critical)
+            .evidence(rendered());
+            self.push(format!("invoke {name}"), f);
+        }
+        let class = target.map_or(Class::Unknown, |g| knowledge::classify(&g.module, &g.name));
+        if class == Class::Unknown {
+            let mut code_arg = None;
+            let mut budget = 256usize;
+            let args = Value::Tuple(Rc::new(call.args.items()));
+            args.walk(&mut budget, &mut |v| {
+                if let Some(s) = v.as_str() {
+                    if r::code_string_argument::looks_like_code(s) {
+                        code_arg = Some(s.to_string());
+                        return false;
+                    }
+                }
+                true
+            });
+            if let Some(s) = code_arg {
+                let callee = target.map_or_else(|| call.func.render(80), Global::dotted);
+                let f = Finding::new(
+                    &r::code_string_argument::RULE,
+                    format!("calls {callee} with an argument that looks like a command or code: {s:.80}"),
+                    self.at(call.offset),
+                )
+                .evidence(rendered());
+                self.push(format!("{callee} {s}"), f);
+            }
+        }
+        // Bytes handed to a deserializer (or that are themselves a pickle) are a nested file.
+        let loader = target.is_some_and(|g| knowledge::is_loader(&g.module, &g.name));
+        if self.nested.len() < self.max_nested {
+            let mut found: Option<Vec<u8>> = None;
+            let mut budget = 256usize;
+            let args = Value::Tuple(Rc::new(call.args.items()));
+            args.walk(&mut budget, &mut |v| {
+                let bytes = match v.resolved() {
+                    Value::Bytes(b) if b.is_complete() => Some(b.data.as_slice()),
+                    _ => None,
+                };
+                if let Some(b) = bytes {
+                    let looks = modelvet_formats::pickle::sniff(b) == Some(modelvet_formats::pickle::Sniff::Strong)
+                        || b.starts_with(b"PK\x03\x04");
+                    if loader || looks {
+                        found = Some(b.to_vec());
+                        return false;
+                    }
+                }
+                true
+            });
+            if let Some(data) = found {
+                let name = target.map_or_else(|| call.func.render(60), Global::dotted);
+                self.nested.push(Nested { offset: call.offset, loader: name, data });
+            }
+        }
+    }
+
+    fn build(&mut self, target: &Value, state: &Value, offset: u64) {
+        match target.resolved() {
+            Value::Function(_) | Value::Code(_) => {}
+            Value::Global(g) => {
+                let f = Finding::new(
+                    &r::state_hijack::RULE,
+                    format!("sets attributes on {} (a class, function or module) while loading", g.dotted()),
+                    self.at(offset),
+                )
+                .evidence(format!("BUILD {} <- {}", g.dotted(), state.render(EVIDENCE)));
+                self.push(format!("global {}", g.dotted()), f);
+            }
+            Value::Module(m) => {
+                let f = Finding::new(
+                    &r::state_hijack::RULE,
+                    format!("sets attributes on module {m} while loading"),
+                    self.at(offset),
+                )
+                .evidence(format!("BUILD <module {m}> <- {}", state.render(EVIDENCE)));
+                self.push(format!("module {m}"), f);
+            }
+            _ => {
+                let parts: Vec<Value> = match state.resolved() {
+                    Value::Tuple(t) if t.len() == 2 => t.as_ref().clone(),
+                    other => vec![other.clone()],
+                };
+                let mut special = Vec::new();
+                for p in parts {
+                    if let Value::Dict(d) = p.resolved() {
+                        for (k, _) in &d.borrow().items {
+                            if let Some(k) = k.as_str() {
+                                if r::state_hijack::is_special_attribute(k) {
+                                    special.push(k.to_string());
+                                }
+                            }
+                        }
+                    }
+                }
+                if !special.is_empty() {
+                    let obj = target.render(80);
+                    let f = Finding::new(
+                        &r::state_hijack::RULE,
+                        format!("sets {} on an object while loading", special.join(", ")),
+                        self.at(offset),
+                    )
+                    .evidence(format!("{obj}.__dict__.update({})", state.render(EVIDENCE)));
+                    self.push(format!("attrs {}", special.join(",")), f);
+                }
+            }
+        }
+    }
+
+    fn anomaly(&mut self, a: &Anomaly) {
+        let (rule, key) = match a.kind {
+            AnomalyKind::Broken
+            | AnomalyKind::NoStop
+            | AnomalyKind::StackUnderflow
+            | AnomalyKind::MemoMiss
+            | AnomalyKind::BadOperand
+            | AnomalyKind::UnknownProtocol => (&r::malformed_pickle::RULE, format!("{:?}", a.kind)),
+            AnomalyKind::UnregisteredExtension | AnomalyKind::UnresolvedImport => {
+                (&r::unresolved_import::RULE, a.detail.clone())
+            }
+            AnomalyKind::TrailingData | AnomalyKind::Concatenated => {
+                (&r::data_after_stop::RULE, format!("{:?}", a.kind))
+            }
+            AnomalyKind::LimitReached => (&r::analysis_limit::RULE, a.detail.clone()),
+        };
+        let f = Finding::new(rule, a.detail.clone(), self.at(a.offset));
+        self.push(key, f);
+    }
+}

@@ -1,0 +1,624 @@
+//! Single-stream compression formats (gzip, zlib, bzip2, xz, lzma-alone, zstd,
+//! lz4 frames): sniffing by magic bytes and bounded decompression into a
+//! [`Spool`].
+//!
+//! Decompression never trusts a size in the stream. Output stops, with an
+//! [`AnomalyKind::Bomb`] anomaly, as soon as it would exceed
+//! `limits.max_decompressed_bytes`, or `compressed_len * limits.max_ratio` once
+//! past [`RATIO_GRACE`] bytes, or the shared [`Budget`] runs dry.
+
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+
+use crate::Limits;
+use crate::container::{Anomaly, AnomalyKind, Budget, Spool, spool};
+
+/// Output below this many bytes is never a bomb by ratio, so tiny members
+/// (a 20-byte stream expanding to 40 KiB) do not false-alarm.
+pub const RATIO_GRACE: u64 = 1 << 20;
+
+/// Largest zstd window accepted (zstd `--long=31` needs 2 GiB; we refuse that).
+const ZSTD_MAX_WINDOW: u64 = 512 << 20;
+
+/// A compressed stream format that [`sniff`] recognises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Codec {
+    Gzip,
+    Zlib,
+    Bzip2,
+    Xz,
+    LzmaAlone,
+    Zstd,
+    Lz4Frame,
+}
+
+impl Codec {
+    /// A short lower-case name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::Gzip => "gzip",
+            Codec::Zlib => "zlib",
+            Codec::Bzip2 => "bzip2",
+            Codec::Xz => "xz",
+            Codec::LzmaAlone => "lzma",
+            Codec::Zstd => "zstd",
+            Codec::Lz4Frame => "lz4",
+        }
+    }
+}
+
+/// The result of [`decompress`]: the decoded bytes (spool positioned at 0), how
+/// many there are, and the anomaly that stopped decoding early, if any (a
+/// [`AnomalyKind::Bomb`], or a [`AnomalyKind::Truncated`] /
+/// [`AnomalyKind::Malformed`] stream whose decodable prefix is in the spool).
+pub type Decompressed = (Spool, u64, Option<Anomaly>);
+
+/// Recognises a compressed stream by its first bytes. Strict: formats with weak
+/// magic (zlib's two bytes, lzma-alone's props byte) must also decode cleanly
+/// for as far as `head` goes, so random tensor bytes are not taken for them.
+/// Give at least 64 bytes of head when the stream is that long.
+pub fn sniff(head: &[u8]) -> Option<Codec> {
+    if head.len() >= 10 && head[0] == 0x1f && head[1] == 0x8b && head[2] == 8 && head[3] & 0xe0 == 0
+    {
+        return Some(Codec::Gzip);
+    }
+    if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) && head.len() >= 12 {
+        // Stream flags: first byte zero, check type < 16 in the second.
+        if head[6] == 0 && head[7] & 0xf0 == 0 {
+            return Some(Codec::Xz);
+        }
+        return None;
+    }
+    if head.starts_with(b"BZh") && head.len() >= 10 && (b'1'..=b'9').contains(&head[3]) {
+        let block = &head[4..10];
+        if block == [0x31, 0x41, 0x59, 0x26, 0x53, 0x59]
+            || block == [0x17, 0x72, 0x45, 0x38, 0x50, 0x90]
+        {
+            return Some(Codec::Bzip2);
+        }
+        return None;
+    }
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) && head.len() >= 6 {
+        // Frame header descriptor: reserved bit 3 must be clear.
+        if head[4] & 0x08 == 0 {
+            return Some(Codec::Zstd);
+        }
+        return None;
+    }
+    if head.starts_with(&[0x04, 0x22, 0x4d, 0x18]) && head.len() >= 7 {
+        let flg = head[4];
+        let bd = head[5];
+        // Version 01, reserved bit 1 clear; BD: reserved bits clear, block size 4..=7.
+        if flg >> 6 == 1 && flg & 0x02 == 0 && bd & 0x8f == 0 && (4..=7).contains(&(bd >> 4)) {
+            return Some(Codec::Lz4Frame);
+        }
+        return None;
+    }
+    if sniff_zlib(head) {
+        return Some(Codec::Zlib);
+    }
+    if sniff_lzma_alone(head) {
+        return Some(Codec::LzmaAlone);
+    }
+    None
+}
+
+fn sniff_zlib(head: &[u8]) -> bool {
+    let (Some(&cmf), Some(&flg)) = (head.first(), head.get(1)) else {
+        return false;
+    };
+    // CM 8 (deflate), window ≤ 32 KiB, no preset dictionary, header checksum.
+    if cmf & 0x0f != 8
+        || cmf >> 4 > 7
+        || flg & 0x20 != 0
+        || (u16::from(cmf) * 256 + u16::from(flg)) % 31 != 0
+    {
+        return false;
+    }
+    if head.len() < 4 {
+        return false;
+    }
+    trial_decode(&mut flate2::read::ZlibDecoder::new(head))
+}
+
+fn sniff_lzma_alone(head: &[u8]) -> bool {
+    if head.len() < 14 || head[0] != 0x5d {
+        return false;
+    }
+    let dict = u32::from_le_bytes([head[1], head[2], head[3], head[4]]);
+    // Dictionary sizes written by real encoders: 2^n or 2^n + 2^(n-1), 4 KiB ..= 1.5 GiB.
+    let sane_dict = (12..=30).any(|n| dict == 1 << n || dict == (1 << n) + (1 << (n - 1)));
+    let size = u64::from_le_bytes([
+        head[5], head[6], head[7], head[8], head[9], head[10], head[11], head[12],
+    ]);
+    if !sane_dict || (size != u64::MAX && size >= 1 << 48) || head[13] != 0 {
+        return false;
+    }
+    match lzma_rust2::LzmaReader::new_mem_limit(head, u32::MAX, None) {
+        Ok(mut r) => trial_decode(&mut r),
+        Err(_) => false,
+    }
+}
+
+/// Decodes up to 64 KiB from a prefix: true unless the decoder reports an error
+/// other than running out of input.
+fn trial_decode(r: &mut dyn Read) -> bool {
+    let mut buf = [0u8; 8192];
+    let mut total = 0usize;
+    while total < 64 << 10 {
+        match r.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(n) => total += n,
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return true,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+    true
+}
+
+/// Decompresses one stream of `codec` from `src`, which holds `compressed_len`
+/// bytes (used for the ratio limit). Multi-member gzip, multi-stream bzip2/xz
+/// and concatenated zstd/lz4 frames are decoded in full.
+///
+/// Returns `Err` only when nothing at all could be decoded (a corrupt header,
+/// a bomb on its first chunk); otherwise `Ok((spool, len, anomaly))` where the
+/// spool, positioned at 0, holds every byte decoded and `anomaly` says why
+/// decoding stopped early, if it did.
+pub fn decompress(
+    codec: Codec,
+    src: &mut dyn Read,
+    compressed_len: u64,
+    limits: &Limits,
+    budget: &Budget,
+) -> Result<Decompressed, Anomaly> {
+    let mut pump = Pump::new(compressed_len, limits, budget, codec.name());
+    match codec {
+        Codec::Gzip => pump.feed(&mut flate2::read::MultiGzDecoder::new(src)),
+        Codec::Zlib => pump.feed(&mut flate2::read::ZlibDecoder::new(src)),
+        Codec::Bzip2 => pump.feed(&mut bzip2::read::MultiBzDecoder::new(src)),
+        Codec::Xz => pump.feed(&mut lzma_rust2::XzReader::new(src, true)),
+        Codec::LzmaAlone => match lzma_rust2::LzmaReader::new_mem_limit(src, u32::MAX, None) {
+            Ok(mut r) => pump.feed(&mut r),
+            Err(e) => pump.fail(&e),
+        },
+        Codec::Zstd => zstd_frames(&mut pump, src),
+        Codec::Lz4Frame => pump.feed(&mut lz4_flex::frame::FrameDecoder::new(src)),
+    }
+    pump.finish()
+}
+
+/// Decodes concatenated zstd frames, skipping skippable frames.
+pub(crate) fn zstd_frames(pump: &mut Pump<'_>, src: &mut dyn Read) {
+    let mut br = BufReader::new(src);
+    let mut frames = 0u32;
+    loop {
+        let head = match br.fill_buf() {
+            Ok(h) => h,
+            Err(e) => return pump.fail(&e),
+        };
+        if head.is_empty() || pump.stop.is_some() {
+            return;
+        }
+        if head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18] {
+            let mut hdr = [0u8; 8];
+            if let Err(e) = br.read_exact(&mut hdr) {
+                return pump.fail(&e);
+            }
+            let skip = u64::from(u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]));
+            match io::copy(&mut (&mut br).take(skip), &mut io::sink()) {
+                Ok(n) if n == skip => continue,
+                Ok(_) => return pump.fail(&io::Error::from(io::ErrorKind::UnexpectedEof)),
+                Err(e) => return pump.fail(&e),
+            }
+        }
+        let max_window = pump.max_window;
+        match ruzstd::decoding::StreamingDecoder::new_with_max_window_size(&mut br, max_window) {
+            Ok(mut d) => pump.feed(&mut d),
+            Err(e) => {
+                let detail = if frames == 0 {
+                    format!("corrupt zstd frame header: {e}")
+                } else {
+                    format!("garbage after zstd frame {frames}: {e}")
+                };
+                pump.stop_with(AnomalyKind::Malformed, detail);
+                return;
+            }
+        }
+        frames = frames.saturating_add(1);
+    }
+}
+
+/// Streams decoded bytes into a spool under the size, ratio and budget limits.
+pub(crate) struct Pump<'a> {
+    spool: Spool,
+    len: u64,
+    crc: crc32fast::Hasher,
+    /// Most bytes this stream may produce (size and ratio limits combined).
+    limit: u64,
+    limit_reason: String,
+    budget: &'a Budget,
+    what: &'a str,
+    max_window: u64,
+    stop: Option<Anomaly>,
+    failed_spool: bool,
+}
+
+impl<'a> Pump<'a> {
+    pub(crate) fn new(
+        compressed_len: u64,
+        limits: &Limits,
+        budget: &'a Budget,
+        what: &'a str,
+    ) -> Self {
+        let by_ratio = compressed_len
+            .saturating_mul(limits.max_ratio)
+            .max(RATIO_GRACE);
+        let (limit, limit_reason) = if by_ratio < limits.max_decompressed_bytes {
+            (
+                by_ratio,
+                format!(
+                    "expands past {by_ratio} bytes from {compressed_len} compressed (ratio limit {})",
+                    limits.max_ratio
+                ),
+            )
+        } else {
+            let m = limits.max_decompressed_bytes;
+            (m, format!("expands past the {m}-byte decompression limit"))
+        };
+        Self {
+            spool: spool(),
+            len: 0,
+            crc: crc32fast::Hasher::new(),
+            limit,
+            limit_reason,
+            budget,
+            what,
+            max_window: limits
+                .max_decompressed_bytes
+                .clamp(8 << 20, ZSTD_MAX_WINDOW),
+            stop: None,
+            failed_spool: false,
+        }
+    }
+
+    fn stop_with(&mut self, kind: AnomalyKind, detail: String) {
+        if self.stop.is_none() {
+            self.stop = Some(Anomaly::new(kind, detail));
+        }
+    }
+
+    /// Records a decoder error: truncation or corruption after `len` bytes.
+    pub(crate) fn fail(&mut self, e: &dyn std::fmt::Display) {
+        let text = e.to_string();
+        let lower = text.to_ascii_lowercase();
+        let kind = if lower.contains("eof")
+            || lower.contains("end of file")
+            || lower.contains("unexpected end")
+        {
+            AnomalyKind::Truncated
+        } else {
+            AnomalyKind::Malformed
+        };
+        let what = self.what;
+        let len = self.len;
+        self.stop_with(
+            kind,
+            format!("{what} data fails after {len} decoded bytes: {text}"),
+        );
+    }
+
+    /// Reads `r` to its end (or to a limit) into the spool.
+    pub(crate) fn feed(&mut self, r: &mut dyn Read) {
+        let mut buf = vec![0u8; 64 << 10];
+        while self.stop.is_none() {
+            let n = match r.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    if e.kind() == io::ErrorKind::UnexpectedEof {
+                        let (what, len) = (self.what, self.len);
+                        self.stop_with(
+                            AnomalyKind::Truncated,
+                            format!("{what} data ends early after {len} decoded bytes: {e}"),
+                        );
+                    } else {
+                        self.fail(&e);
+                    }
+                    return;
+                }
+            };
+            let room = self.limit.saturating_sub(self.len);
+            let take = usize::try_from(room).map_or(n, |room| room.min(n));
+            if take > 0 {
+                if !self.budget.take(take as u64) {
+                    let what = self.what;
+                    self.stop_with(
+                        AnomalyKind::Bomb,
+                        format!(
+                            "{what} data exhausts the shared decompression budget after {} bytes",
+                            self.len
+                        ),
+                    );
+                    return;
+                }
+                let chunk = &buf[..take];
+                if let Err(e) = self.spool.write_all(chunk) {
+                    self.failed_spool = true;
+                    self.stop_with(
+                        AnomalyKind::Malformed,
+                        format!("cannot spool decoded data: {e}"),
+                    );
+                    return;
+                }
+                self.crc.update(chunk);
+                self.len += take as u64;
+            }
+            if take < n {
+                let detail = format!("{} data {}", self.what, self.limit_reason);
+                self.stop_with(AnomalyKind::Bomb, detail);
+                return;
+            }
+        }
+    }
+
+    /// Rewinds the spool and hands back the result (see [`decompress`]).
+    pub(crate) fn finish(self) -> Result<Decompressed, Anomaly> {
+        let (spool, len, _crc, stop) = self.finish_with_crc()?;
+        Ok((spool, len, stop))
+    }
+
+    pub(crate) fn finish_with_crc(mut self) -> Result<(Spool, u64, u32, Option<Anomaly>), Anomaly> {
+        if self.failed_spool {
+            return Err(self
+                .stop
+                .unwrap_or_else(|| Anomaly::new(AnomalyKind::Malformed, "spool failure")));
+        }
+        if let Err(e) = self.spool.seek(SeekFrom::Start(0)) {
+            return Err(Anomaly::new(
+                AnomalyKind::Malformed,
+                format!("cannot rewind spool: {e}"),
+            ));
+        }
+        if self.len == 0
+            && let Some(a) = self.stop
+        {
+            return Err(a);
+        }
+        Ok((self.spool, self.len, self.crc.finalize(), self.stop))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::io::Write;
+
+    fn limits() -> Limits {
+        Limits {
+            max_decompressed_bytes: 64 << 20,
+            ..Limits::default()
+        }
+    }
+
+    fn roundtrip(codec: Codec, data: &[u8], compressed: &[u8]) {
+        assert_eq!(sniff(compressed), Some(codec), "sniff {codec:?}");
+        let budget = Budget::new(1 << 30);
+        let (mut sp, len, anomaly) = decompress(
+            codec,
+            &mut &compressed[..],
+            compressed.len() as u64,
+            &limits(),
+            &budget,
+        )
+        .unwrap();
+        assert_eq!(anomaly, None, "{codec:?}");
+        assert_eq!(len, data.len() as u64);
+        let mut out = Vec::new();
+        sp.read_to_end(&mut out).unwrap();
+        assert_eq!(out, data, "{codec:?}");
+    }
+
+    fn sample() -> Vec<u8> {
+        (0..100_000u32)
+            .map(|i| (i % 251) as u8 ^ (i / 1000) as u8)
+            .collect()
+    }
+
+    #[test]
+    fn gzip_multi_member() {
+        let data = sample();
+        let mut out = Vec::new();
+        for half in [&data[..50_000], &data[50_000..]] {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(half).unwrap();
+            out.extend(e.finish().unwrap());
+        }
+        roundtrip(Codec::Gzip, &data, &out);
+    }
+
+    #[test]
+    fn zlib_roundtrip_and_strict_sniff() {
+        let data = sample();
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&data).unwrap();
+        roundtrip(Codec::Zlib, &data, &e.finish().unwrap());
+        // A valid zlib header followed by garbage that is not deflate.
+        assert_eq!(
+            sniff(&[0x78, 0x9c, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+            None
+        );
+    }
+
+    #[test]
+    fn bzip2_roundtrip() {
+        let data = sample();
+        let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+        e.write_all(&data).unwrap();
+        roundtrip(Codec::Bzip2, &data, &e.finish().unwrap());
+    }
+
+    #[test]
+    fn xz_roundtrip() {
+        let data = sample();
+        let mut w =
+            lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(6)).unwrap();
+        w.write_all(&data).unwrap();
+        roundtrip(Codec::Xz, &data, &w.finish().unwrap());
+    }
+
+    #[test]
+    fn lzma_alone_roundtrip() {
+        let data = sample();
+        let opts = lzma_rust2::LzmaOptions::with_preset(6);
+        let mut w = lzma_rust2::LzmaWriter::new_use_header(Vec::new(), &opts, None).unwrap();
+        w.write_all(&data).unwrap();
+        roundtrip(Codec::LzmaAlone, &data, &w.finish().unwrap());
+    }
+
+    #[test]
+    fn zstd_two_frames() {
+        let data = sample();
+        let mut out = Vec::new();
+        for half in [&data[..30_000], &data[30_000..]] {
+            out.extend(ruzstd::encoding::compress_to_vec(
+                half,
+                ruzstd::encoding::CompressionLevel::Fastest,
+            ));
+        }
+        roundtrip(Codec::Zstd, &data, &out);
+    }
+
+    #[test]
+    fn lz4_roundtrip() {
+        let data = sample();
+        let mut e = lz4_flex::frame::FrameEncoder::new(Vec::new());
+        e.write_all(&data).unwrap();
+        roundtrip(Codec::Lz4Frame, &data, &e.finish().unwrap());
+    }
+
+    #[test]
+    fn gzip_bomb_stops() {
+        // 200 MB of zeros compress to ~200 KB: ratio ~1000, over the 64 MiB limit.
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..200 {
+            e.write_all(&zeros).unwrap();
+        }
+        let gz = e.finish().unwrap();
+        let budget = Budget::new(1 << 40);
+        let lim = Limits {
+            max_ratio: 100_000,
+            ..limits()
+        };
+        let (_, len, a) =
+            decompress(Codec::Gzip, &mut &gz[..], gz.len() as u64, &lim, &budget).unwrap();
+        assert_eq!(a.unwrap().kind, AnomalyKind::Bomb);
+        assert_eq!(len, 64 << 20);
+        // With the default ratio of 1000 it stops far earlier.
+        let (_, len, a) = decompress(
+            Codec::Gzip,
+            &mut &gz[..],
+            gz.len() as u64,
+            &limits(),
+            &budget,
+        )
+        .unwrap();
+        assert_eq!(a.unwrap().kind, AnomalyKind::Bomb);
+        assert!(len <= gz.len() as u64 * 1000);
+        // And the shared budget is honoured.
+        let small = Budget::new(100_000);
+        let (_, len, a) =
+            decompress(Codec::Gzip, &mut &gz[..], gz.len() as u64, &lim, &small).unwrap();
+        assert_eq!(a.unwrap().kind, AnomalyKind::Bomb);
+        assert!(len <= 100_000);
+    }
+
+    #[test]
+    fn truncated_gzip_keeps_prefix() {
+        let data = sample();
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&data).unwrap();
+        let gz = e.finish().unwrap();
+        let cut = &gz[..gz.len() / 2];
+        let budget = Budget::new(1 << 30);
+        let (mut sp, len, a) = decompress(
+            Codec::Gzip,
+            &mut &cut[..],
+            cut.len() as u64,
+            &limits(),
+            &budget,
+        )
+        .unwrap();
+        assert!(len > 0);
+        assert!(a.is_some(), "truncation reported");
+        let mut out = Vec::new();
+        sp.read_to_end(&mut out).unwrap();
+        assert_eq!(&out[..], &data[..out.len()]);
+    }
+
+    #[test]
+    fn corrupt_header_is_err() {
+        let budget = Budget::new(1 << 30);
+        for codec in [
+            Codec::Gzip,
+            Codec::Zlib,
+            Codec::Bzip2,
+            Codec::Xz,
+            Codec::LzmaAlone,
+            Codec::Zstd,
+            Codec::Lz4Frame,
+        ] {
+            let r = decompress(
+                codec,
+                &mut &b"not compressed at all"[..],
+                21,
+                &limits(),
+                &budget,
+            );
+            assert!(r.is_err(), "{codec:?}");
+        }
+    }
+
+    #[test]
+    fn sniff_rejects_plain_data() {
+        assert_eq!(sniff(b""), None);
+        assert_eq!(sniff(b"PK\x03\x04 zip"), None);
+        assert_eq!(sniff(&[0u8; 64]), None);
+        assert_eq!(
+            sniff(&[0x5d, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3]),
+            None
+        );
+    }
+
+    #[test]
+    fn sniff_random_floats_rarely_matches() {
+        // Pseudo-random tensor-like bytes: no codec should claim them.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut hits = 0;
+        for _ in 0..20_000 {
+            let mut head = [0u8; 64];
+            for b in head.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *b = x as u8;
+            }
+            if sniff(&head).is_some() {
+                hits += 1;
+            }
+        }
+        assert!(hits <= 2, "{hits} false positives");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(data in proptest::collection::vec(any::<u8>(), 0..2048), c in 0usize..7) {
+            let codec = [Codec::Gzip, Codec::Zlib, Codec::Bzip2, Codec::Xz, Codec::LzmaAlone, Codec::Zstd, Codec::Lz4Frame][c];
+            let _ = sniff(&data);
+            let budget = Budget::new(1 << 30);
+            let _ = decompress(codec, &mut &data[..], data.len() as u64, &limits(), &budget);
+        }
+    }
+}

@@ -1,0 +1,784 @@
+//! A streaming reader of pickle opcodes over untrusted bytes.
+//!
+//! It decodes exactly what CPython's `pickletools.genops` decodes, reads through
+//! a fixed buffer (memory does not grow with the file), never allocates more
+//! than [`Limits::max_inline_bytes`] for one operand (longer operands keep a
+//! prefix and their offset and are skipped with a seek), and reports a broken
+//! stream as a [`ReadError`] carrying the offset where it broke.
+
+use std::io::SeekFrom;
+
+use super::opcodes::{self, ArgKind, OpInfo};
+use crate::container::ReadSeek;
+use crate::limits::Limits;
+
+const BUF: usize = 256 << 10;
+
+/// An operand of bytes or text: the whole value, or a prefix of a long one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Blob {
+    /// The bytes kept (all of them unless `len` is larger).
+    pub data: Vec<u8>,
+    /// The operand's real length.
+    pub len: u64,
+    /// Offset of the operand's first byte in the stream.
+    pub offset: u64,
+}
+
+impl Blob {
+    /// True if `data` holds the whole operand.
+    pub fn is_complete(&self) -> bool {
+        self.data.len() as u64 == self.len
+    }
+}
+
+/// A decoded opcode argument.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    None,
+    Int(i64),
+    Bool(bool),
+    /// An integer too large for `i64`, in decimal (or a description if enormous).
+    BigInt(String),
+    Float(f64),
+    /// Text as stored: UTF-8, possibly with surrogates encoded as with
+    /// Python's `surrogatepass` (`UNICODE` escapes are already decoded).
+    Str(Blob),
+    /// Bytes for `STRING`/`BINSTRING`/`SHORT_BINSTRING` (decoded to `str` by
+    /// the unpickler), `BINBYTES*` and `BYTEARRAY8`.
+    Bytes(Blob),
+    /// `GLOBAL`/`INST`: module and name, raw bytes of each line.
+    Pair(Vec<u8>, Vec<u8>),
+}
+
+/// One opcode with its position and argument.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Op {
+    pub pos: u64,
+    pub info: &'static OpInfo,
+    pub arg: Arg,
+}
+
+/// Why a stream could not be read further.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadErrorKind {
+    /// The stream ends inside an opcode.
+    Truncated,
+    /// A byte that is not a pickle opcode.
+    UnknownOpcode(u8),
+    /// An argument that does not decode (bad digits, bad escape, negative length).
+    BadArgument(&'static str),
+    /// The underlying reader failed.
+    Io(String),
+}
+
+/// A broken stream: what and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError {
+    pub kind: ReadErrorKind,
+    /// Offset of the opcode that could not be read.
+    pub pos: u64,
+    /// Name of that opcode, when known.
+    pub opcode: Option<&'static str>,
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match &self.kind {
+            ReadErrorKind::Truncated => "stream ends inside an opcode".to_string(),
+            ReadErrorKind::UnknownOpcode(b) => format!("invalid opcode byte 0x{b:02x}"),
+            ReadErrorKind::BadArgument(m) => (*m).to_string(),
+            ReadErrorKind::Io(e) => format!("read error: {e}"),
+        };
+        match self.opcode {
+            Some(op) => write!(f, "{what} ({op} at offset {})", self.pos),
+            None => write!(f, "{what} (at offset {})", self.pos),
+        }
+    }
+}
+
+/// Streaming opcode reader.
+pub struct Reader<'a> {
+    src: &'a mut dyn ReadSeek,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Stream offset of `buf[start]`.
+    pos: u64,
+    /// Offset of the stream's first byte within the underlying source.
+    origin: u64,
+    max_inline: usize,
+    eof: bool,
+}
+
+type R<T> = Result<T, ReadErrorKind>;
+
+impl<'a> Reader<'a> {
+    /// Reads from the current position of `src`; offsets are reported relative to it.
+    pub fn new(src: &'a mut dyn ReadSeek, limits: &Limits) -> Self {
+        let origin = src.stream_position().unwrap_or(0);
+        Self {
+            src,
+            buf: vec![0; BUF],
+            start: 0,
+            end: 0,
+            pos: 0,
+            origin,
+            max_inline: limits.max_inline_bytes.max(64),
+            eof: false,
+        }
+    }
+
+    /// Offset of the next byte to be read, relative to where reading began.
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// True when no byte remains.
+    pub fn at_end(&mut self) -> bool {
+        self.start == self.end && self.fill().map(|n| n == 0).unwrap_or(true)
+    }
+
+    /// Returns up to `n` upcoming bytes without consuming them.
+    pub fn peek(&mut self, n: usize) -> &[u8] {
+        let n = n.min(BUF);
+        if self.end - self.start < n {
+            self.compact();
+            while self.end - self.start < n && !self.eof {
+                if self.fill_more().is_err() {
+                    break;
+                }
+            }
+        }
+        let have = (self.end - self.start).min(n);
+        &self.buf[self.start..self.start + have]
+    }
+
+    fn compact(&mut self) {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+    }
+
+    /// Reads more bytes into the buffer after `end`; returns how many.
+    fn fill_more(&mut self) -> R<usize> {
+        if self.end == self.buf.len() {
+            self.compact();
+            if self.end == self.buf.len() {
+                return Ok(0);
+            }
+        }
+        loop {
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(0);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(ReadErrorKind::Io(e.to_string())),
+            }
+        }
+    }
+
+    fn fill(&mut self) -> R<usize> {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+        if self.eof {
+            return Ok(0);
+        }
+        self.fill_more()
+    }
+
+    #[inline]
+    fn byte(&mut self) -> R<u8> {
+        if self.start == self.end && self.fill()? == 0 {
+            return Err(ReadErrorKind::Truncated);
+        }
+        let b = self.buf[self.start];
+        self.start += 1;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    #[inline]
+    fn array<const N: usize>(&mut self) -> R<[u8; N]> {
+        let mut out = [0u8; N];
+        if self.end - self.start >= N {
+            out.copy_from_slice(&self.buf[self.start..self.start + N]);
+            self.start += N;
+            self.pos += N as u64;
+            return Ok(out);
+        }
+        for b in &mut out {
+            *b = self.byte()?;
+        }
+        Ok(out)
+    }
+
+    /// Skips `n` bytes (seeking past whatever is not buffered).
+    pub fn skip(&mut self, n: u64) -> R<()> {
+        let buffered = (self.end - self.start) as u64;
+        if n <= buffered {
+            self.start += n as usize;
+            self.pos += n;
+            return Ok(());
+        }
+        let rest = n - buffered;
+        self.start = 0;
+        self.end = 0;
+        let here = self.origin + self.pos + buffered;
+        let total = self.src.seek(SeekFrom::End(0)).map_err(|e| ReadErrorKind::Io(e.to_string()))?;
+        let target = here.saturating_add(rest);
+        if target > total {
+            self.src.seek(SeekFrom::Start(total)).map_err(|e| ReadErrorKind::Io(e.to_string()))?;
+            self.pos = total.saturating_sub(self.origin);
+            self.eof = true;
+            return Err(ReadErrorKind::Truncated);
+        }
+        self.src.seek(SeekFrom::Start(target)).map_err(|e| ReadErrorKind::Io(e.to_string()))?;
+        self.pos += n;
+        self.eof = false;
+        Ok(())
+    }
+
+    /// Reads `len` bytes, keeping at most the inline limit.
+    fn blob(&mut self, len: u64) -> R<Blob> {
+        let offset = self.pos;
+        let keep = len.min(self.max_inline as u64) as usize;
+        let mut data = Vec::with_capacity(keep.min(self.end - self.start + BUF));
+        while data.len() < keep {
+            if self.start == self.end && self.fill()? == 0 {
+                return Err(ReadErrorKind::Truncated);
+            }
+            let take = (keep - data.len()).min(self.end - self.start);
+            data.extend_from_slice(&self.buf[self.start..self.start + take]);
+            self.start += take;
+            self.pos += take as u64;
+        }
+        if len > keep as u64 {
+            self.skip(len - keep as u64)?;
+        }
+        Ok(Blob { data, len, offset })
+    }
+
+    /// Reads a line without its newline, keeping at most the inline limit.
+    fn line(&mut self) -> R<Vec<u8>> {
+        let mut out = Vec::new();
+        loop {
+            if self.start == self.end && self.fill()? == 0 {
+                return Err(ReadErrorKind::Truncated);
+            }
+            let avail = &self.buf[self.start..self.end];
+            if let Some(i) = avail.iter().position(|&b| b == b'\n') {
+                let room = self.max_inline.saturating_sub(out.len());
+                out.extend_from_slice(&avail[..i.min(room)]);
+                self.start += i + 1;
+                self.pos += i as u64 + 1;
+                return Ok(out);
+            }
+            let n = avail.len();
+            let room = self.max_inline.saturating_sub(out.len());
+            out.extend_from_slice(&avail[..n.min(room)]);
+            self.start += n;
+            self.pos += n as u64;
+        }
+    }
+
+    /// Reads the next opcode. `Ok(None)` means the stream ended cleanly at an
+    /// opcode boundary.
+    pub fn next_op(&mut self) -> Result<Option<Op>, ReadError> {
+        let pos = self.pos;
+        if self.start == self.end {
+            match self.fill() {
+                Ok(0) => return Ok(None),
+                Ok(_) => {}
+                Err(kind) => return Err(ReadError { kind, pos, opcode: None }),
+            }
+        }
+        let code = self.buf[self.start];
+        let Some(info) = opcodes::info(code) else {
+            return Err(ReadError { kind: ReadErrorKind::UnknownOpcode(code), pos, opcode: None });
+        };
+        self.start += 1;
+        self.pos += 1;
+        match self.arg(info.arg) {
+            Ok(arg) => Ok(Some(Op { pos, info, arg })),
+            Err(kind) => Err(ReadError { kind, pos, opcode: Some(info.name) }),
+        }
+    }
+
+    fn arg(&mut self, kind: ArgKind) -> R<Arg> {
+        Ok(match kind {
+            ArgKind::None => Arg::None,
+            ArgKind::U1 => Arg::Int(i64::from(self.byte()?)),
+            ArgKind::U2 => Arg::Int(i64::from(u16::from_le_bytes(self.array()?))),
+            ArgKind::I4 => Arg::Int(i64::from(i32::from_le_bytes(self.array()?))),
+            ArgKind::U4 => Arg::Int(i64::from(u32::from_le_bytes(self.array()?))),
+            ArgKind::U8 => {
+                let v = u64::from_le_bytes(self.array()?);
+                match i64::try_from(v) {
+                    Ok(v) => Arg::Int(v),
+                    Err(_) => Arg::BigInt(v.to_string()),
+                }
+            }
+            ArgKind::Float8 => Arg::Float(f64::from_be_bytes(self.array()?)),
+            ArgKind::Long1 => {
+                let n = self.byte()?;
+                let b = self.blob(u64::from(n))?;
+                long_from_le(&b.data)
+            }
+            ArgKind::Long4 => {
+                let n = i32::from_le_bytes(self.array()?);
+                if n < 0 {
+                    return Err(ReadErrorKind::BadArgument("LONG4 byte count < 0"));
+                }
+                let b = self.blob(n as u64)?;
+                if b.is_complete() { long_from_le(&b.data) } else { Arg::BigInt(format!("<{}-byte integer>", b.len)) }
+            }
+            ArgKind::String1 => {
+                let n = self.byte()?;
+                Arg::Bytes(self.blob(u64::from(n))?)
+            }
+            ArgKind::String4 => {
+                let n = i32::from_le_bytes(self.array()?);
+                if n < 0 {
+                    return Err(ReadErrorKind::BadArgument("BINSTRING byte count < 0"));
+                }
+                Arg::Bytes(self.blob(n as u64)?)
+            }
+            ArgKind::Bytes1 => {
+                let n = self.byte()?;
+                Arg::Bytes(self.blob(u64::from(n))?)
+            }
+            ArgKind::Bytes4 => {
+                let n = u32::from_le_bytes(self.array()?);
+                Arg::Bytes(self.blob(u64::from(n))?)
+            }
+            ArgKind::Bytes8 | ArgKind::ByteArray8 => {
+                let n = u64::from_le_bytes(self.array()?);
+                if n > i64::MAX as u64 {
+                    return Err(ReadErrorKind::BadArgument("byte count exceeds sys.maxsize"));
+                }
+                Arg::Bytes(self.blob(n)?)
+            }
+            ArgKind::Unicode1 => {
+                let n = self.byte()?;
+                let b = self.blob(u64::from(n))?;
+                check_utf8(b)?
+            }
+            ArgKind::Unicode4 => {
+                let n = u32::from_le_bytes(self.array()?);
+                let b = self.blob(u64::from(n))?;
+                check_utf8(b)?
+            }
+            ArgKind::Unicode8 => {
+                let n = u64::from_le_bytes(self.array()?);
+                if n > i64::MAX as u64 {
+                    return Err(ReadErrorKind::BadArgument("byte count exceeds sys.maxsize"));
+                }
+                let b = self.blob(n)?;
+                check_utf8(b)?
+            }
+            ArgKind::DecimalNlShort => {
+                let l = self.line()?;
+                match l.as_slice() {
+                    b"00" => Arg::Bool(false),
+                    b"01" => Arg::Bool(true),
+                    _ => parse_int(&l).ok_or(ReadErrorKind::BadArgument("invalid decimal integer"))?,
+                }
+            }
+            ArgKind::DecimalNlLong => {
+                let mut l = self.line()?;
+                if l.last() == Some(&b'L') {
+                    l.pop();
+                }
+                parse_int(&l).ok_or(ReadErrorKind::BadArgument("invalid decimal integer"))?
+            }
+            ArgKind::FloatNl => {
+                let l = self.line()?;
+                Arg::Float(parse_float(&l).ok_or(ReadErrorKind::BadArgument("invalid float literal"))?)
+            }
+            ArgKind::StringNl => {
+                let offset = self.pos;
+                let l = self.line()?;
+                let inner = strip_quotes(&l).ok_or(ReadErrorKind::BadArgument("STRING argument not quoted"))?;
+                let data = escape_decode(inner).ok_or(ReadErrorKind::BadArgument("invalid escape in STRING"))?;
+                let len = data.len() as u64;
+                Arg::Bytes(Blob { data, len, offset })
+            }
+            ArgKind::StringNlNoEscape => {
+                let offset = self.pos;
+                let data = self.line()?;
+                let len = data.len() as u64;
+                Arg::Str(Blob { data, len, offset })
+            }
+            ArgKind::StringNlPair => {
+                let module = self.line()?;
+                let name = self.line()?;
+                Arg::Pair(module, name)
+            }
+            ArgKind::UnicodeNl => {
+                let offset = self.pos;
+                let l = self.line()?;
+                let data = raw_unicode_escape(&l).ok_or(ReadErrorKind::BadArgument("invalid \\u escape in UNICODE"))?;
+                let len = data.len() as u64;
+                Arg::Str(Blob { data, len, offset })
+            }
+        })
+    }
+}
+
+fn check_utf8(b: Blob) -> R<Arg> {
+    if b.is_complete() && !is_wtf8(&b.data) {
+        return Err(ReadErrorKind::BadArgument("invalid UTF-8 in string"));
+    }
+    Ok(Arg::Str(b))
+}
+
+/// UTF-8 where lone surrogates (ED A0..BF xx) are allowed, as Python's
+/// `surrogatepass` decoder allows them.
+fn is_wtf8(b: &[u8]) -> bool {
+    if std::str::from_utf8(b).is_ok() {
+        return true;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        match std::str::from_utf8(&b[i..]) {
+            Ok(_) => return true,
+            Err(e) => {
+                let bad = i + e.valid_up_to();
+                if b.len() >= bad + 3
+                    && b[bad] == 0xED
+                    && (0xA0..=0xBF).contains(&b[bad + 1])
+                    && (0x80..=0xBF).contains(&b[bad + 2])
+                {
+                    i = bad + 3;
+                } else {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+fn long_from_le(bytes: &[u8]) -> Arg {
+    if bytes.is_empty() {
+        return Arg::Int(0);
+    }
+    if bytes.len() <= 8 {
+        let neg = bytes[bytes.len() - 1] & 0x80 != 0;
+        let mut buf = if neg { [0xffu8; 8] } else { [0u8; 8] };
+        buf[..bytes.len()].copy_from_slice(bytes);
+        return Arg::Int(i64::from_le_bytes(buf));
+    }
+    if bytes.len() > 4096 {
+        return Arg::BigInt(format!("<{}-byte integer>", bytes.len()));
+    }
+    Arg::BigInt(twos_complement_to_decimal(bytes))
+}
+
+/// Converts a little-endian two's-complement integer to decimal.
+fn twos_complement_to_decimal(bytes: &[u8]) -> String {
+    let neg = bytes.last().is_some_and(|b| b & 0x80 != 0);
+    let mut mag: Vec<u8> = bytes.to_vec();
+    if neg {
+        // magnitude = !x + 1
+        let mut carry = true;
+        for b in &mut mag {
+            *b = !*b;
+            if carry {
+                let (v, c) = b.overflowing_add(1);
+                *b = v;
+                carry = c;
+            }
+        }
+    }
+    // Little-endian bytes -> big-endian u32 limbs for repeated division.
+    let mut limbs: Vec<u32> = mag
+        .chunks(4)
+        .map(|c| {
+            let mut a = [0u8; 4];
+            a[..c.len()].copy_from_slice(c);
+            u32::from_le_bytes(a)
+        })
+        .rev()
+        .collect();
+    let mut digits = Vec::new();
+    while limbs.iter().any(|&l| l != 0) {
+        let mut rem: u64 = 0;
+        for l in &mut limbs {
+            let cur = (rem << 32) | u64::from(*l);
+            *l = (cur / 1_000_000_000) as u32;
+            rem = cur % 1_000_000_000;
+        }
+        digits.push(rem as u32);
+    }
+    if digits.is_empty() {
+        return "0".into();
+    }
+    let mut s = String::new();
+    if neg {
+        s.push('-');
+    }
+    s.push_str(&digits.last().map(u32::to_string).unwrap_or_default());
+    for d in digits.iter().rev().skip(1) {
+        s.push_str(&format!("{d:09}"));
+    }
+    s
+}
+
+fn trim_ascii_ws(b: &[u8]) -> &[u8] {
+    let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let start = b.iter().position(|c| !ws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !ws(c)).map_or(start, |e| e + 1);
+    &b[start..end.max(start)]
+}
+
+/// Parses an integer the way Python's `int(bytes)` does in base 10.
+fn parse_int(raw: &[u8]) -> Option<Arg> {
+    let s = trim_ascii_ws(raw);
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits[0] == b'_' || digits[digits.len() - 1] == b'_' {
+        return None;
+    }
+    let mut clean = String::with_capacity(digits.len());
+    let mut prev_us = false;
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                clean.push(c as char);
+                prev_us = false;
+            }
+            b'_' if !prev_us => prev_us = true,
+            _ => return None,
+        }
+    }
+    let trimmed = clean.trim_start_matches('0');
+    let body = if trimmed.is_empty() { "0" } else { trimmed };
+    let text = if neg && body != "0" { format!("-{body}") } else { body.to_string() };
+    Some(match text.parse::<i64>() {
+        Ok(v) => Arg::Int(v),
+        Err(_) => Arg::BigInt(text),
+    })
+}
+
+fn parse_float(raw: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(trim_ascii_ws(raw)).ok()?;
+    if s.contains("__") || s.starts_with('_') || s.ends_with('_') {
+        return None;
+    }
+    let clean: String = s.chars().filter(|&c| c != '_').collect();
+    let lower = clean.to_ascii_lowercase();
+    let body = lower.trim_start_matches(['+', '-']);
+    if !matches!(body, "inf" | "infinity" | "nan")
+        && !body.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'+' | b'-'))
+    {
+        return None;
+    }
+    clean.parse::<f64>().ok()
+}
+
+fn strip_quotes(l: &[u8]) -> Option<&[u8]> {
+    for q in [b'"', b'\''] {
+        if l.first() == Some(&q) {
+            if l.last() != Some(&q) {
+                return None;
+            }
+            return Some(if l.len() >= 2 { &l[1..l.len() - 1] } else { &[] });
+        }
+    }
+    None
+}
+
+/// Python's `codecs.escape_decode`: undoes backslash escapes in bytes.
+pub fn escape_decode(s: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        i += 1;
+        if c != b'\\' {
+            out.push(c);
+            continue;
+        }
+        let e = *s.get(i)?;
+        i += 1;
+        match e {
+            b'\n' => {}
+            b'\\' => out.push(b'\\'),
+            b'\'' => out.push(b'\''),
+            b'"' => out.push(b'"'),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b't' => out.push(9),
+            b'n' => out.push(10),
+            b'r' => out.push(13),
+            b'v' => out.push(11),
+            b'a' => out.push(7),
+            b'0'..=b'7' => {
+                let mut v = u32::from(e - b'0');
+                for _ in 0..2 {
+                    match s.get(i) {
+                        Some(&d @ b'0'..=b'7') => {
+                            v = v * 8 + u32::from(d - b'0');
+                            i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                out.push((v & 0xff) as u8);
+            }
+            b'x' => {
+                let h = s.get(i..i + 2)?;
+                let v = u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()?;
+                i += 2;
+                out.push(v);
+            }
+            other => {
+                out.push(b'\\');
+                out.push(other);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Python's `raw-unicode-escape` decoding, producing UTF-8 with surrogates
+/// encoded as `surrogatepass` would.
+fn raw_unicode_escape(s: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        if c == b'\\' {
+            let run = s[i..].iter().take_while(|&&b| b == b'\\').count();
+            let after = s.get(i + run).copied();
+            if run % 2 == 1 && matches!(after, Some(b'u' | b'U')) {
+                for _ in 0..run - 1 {
+                    out.push(b'\\');
+                }
+                let digits = if after == Some(b'u') { 4 } else { 8 };
+                let start = i + run + 1;
+                let hex = s.get(start..start + digits)?;
+                let v = u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) || v > 0x10FFFF {
+                    return None;
+                }
+                push_wtf8(&mut out, v);
+                i = start + digits;
+            } else {
+                for _ in 0..run {
+                    out.push(b'\\');
+                }
+                i += run;
+            }
+            continue;
+        }
+        push_wtf8(&mut out, u32::from(c));
+        i += 1;
+    }
+    Some(out)
+}
+
+fn push_wtf8(out: &mut Vec<u8>, cp: u32) {
+    match cp {
+        0..=0x7f => out.push(cp as u8),
+        0x80..=0x7ff => out.extend_from_slice(&[0xc0 | (cp >> 6) as u8, 0x80 | (cp & 0x3f) as u8]),
+        0x800..=0xffff => {
+            out.extend_from_slice(&[0xe0 | (cp >> 12) as u8, 0x80 | ((cp >> 6) & 0x3f) as u8, 0x80 | (cp & 0x3f) as u8])
+        }
+        _ => out.extend_from_slice(&[
+            0xf0 | (cp >> 18) as u8,
+            0x80 | ((cp >> 12) & 0x3f) as u8,
+            0x80 | ((cp >> 6) & 0x3f) as u8,
+            0x80 | (cp & 0x3f) as u8,
+        ]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn ops(bytes: &[u8]) -> (Vec<Op>, Option<ReadError>) {
+        let mut c = Cursor::new(bytes.to_vec());
+        let limits = Limits::default();
+        let mut r = Reader::new(&mut c, &limits);
+        let mut out = Vec::new();
+        loop {
+            match r.next_op() {
+                Ok(Some(op)) => {
+                    let stop = op.info.name == "STOP";
+                    out.push(op);
+                    if stop {
+                        return (out, None);
+                    }
+                }
+                Ok(None) => return (out, None),
+                Err(e) => return (out, Some(e)),
+            }
+        }
+    }
+
+    #[test]
+    fn big_longs_print_in_decimal() {
+        assert_eq!(twos_complement_to_decimal(&[0xff; 9]), "-1");
+        assert_eq!(twos_complement_to_decimal(&[0, 0, 0, 0, 0, 0, 0, 0, 1]), "18446744073709551616");
+        assert_eq!(long_from_le(&[0xff, 0x7f]), Arg::Int(32767));
+        assert_eq!(long_from_le(&[0x00, 0x80]), Arg::Int(-32768));
+    }
+
+    #[test]
+    fn python_int_rules() {
+        assert_eq!(parse_int(b" 1_000 "), Some(Arg::Int(1000)));
+        assert_eq!(parse_int(b"-007"), Some(Arg::Int(-7)));
+        assert_eq!(parse_int(b"1__0"), None);
+        assert_eq!(parse_int(b"0x10"), None);
+    }
+
+    #[test]
+    fn truncated_argument_is_reported_with_offset() {
+        let (got, err) = ops(b"\x80\x04\x8c\x05ab");
+        assert_eq!(got.len(), 1);
+        let err = err.unwrap();
+        assert_eq!(err.kind, ReadErrorKind::Truncated);
+        assert_eq!(err.pos, 2);
+        assert_eq!(err.opcode, Some("SHORT_BINUNICODE"));
+    }
+
+    #[test]
+    fn long_operands_keep_a_prefix_and_skip_the_rest() {
+        let mut p = vec![0x80, 4, 0x8e];
+        p.extend_from_slice(&(100u64).to_le_bytes());
+        p.extend(std::iter::repeat_n(7u8, 100));
+        p.push(b'.');
+        let mut c = Cursor::new(p);
+        let limits = Limits { max_inline_bytes: 64, ..Limits::default() };
+        let mut r = Reader::new(&mut c, &limits);
+        r.next_op().unwrap();
+        let op = r.next_op().unwrap().unwrap();
+        let Arg::Bytes(b) = op.arg else { panic!() };
+        assert_eq!((b.data.len(), b.len, b.offset), (64, 100, 11));
+        assert_eq!(r.next_op().unwrap().unwrap().info.name, "STOP");
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(escape_decode(br"a\n\\b\x00c\td\101").unwrap(), b"a\n\\b\x00c\tdA");
+        assert_eq!(raw_unicode_escape(br"abc\u00e9\\u1234").unwrap(), "abcé\\\\u1234".as_bytes());
+    }
+}

@@ -1,0 +1,103 @@
+//! The JSON report: versioned and documented by `docs/report.schema.json`.
+
+use std::io::{self, Write};
+
+use modelvet_engine::{Finding, Location, Severity};
+use serde::Serialize;
+
+use crate::{Emitter, Report, ScanFailure, Summary, Verdict};
+
+/// Version of the JSON layout; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub struct Json {
+    pub pretty: bool,
+}
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    schema_version: u32,
+    tool: Tool,
+    fail_on: Severity,
+    elapsed_ms: f64,
+    summary: Summary,
+    targets: Vec<Target<'a>>,
+    errors: &'a [ScanFailure],
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Target<'a> {
+    path: &'a str,
+    format: &'a str,
+    size: u64,
+    sha256: &'a str,
+    verdict: Verdict,
+    duration_ms: f64,
+    findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'static str,
+    name: &'static str,
+    severity: Severity,
+    message: &'a str,
+    location: &'a Location,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<&'a str>,
+    occurrences: u32,
+    why: &'static str,
+}
+
+impl<'a> From<&'a Finding> for JsonFinding<'a> {
+    fn from(f: &'a Finding) -> Self {
+        Self {
+            rule: f.rule.code,
+            name: f.rule.name,
+            severity: f.severity,
+            message: &f.message,
+            location: &f.location,
+            evidence: f.evidence.as_deref(),
+            occurrences: f.occurrences,
+            why: f.rule.summary,
+        }
+    }
+}
+
+impl Emitter for Json {
+    fn emit(&self, report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let doc = Doc {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool { name: "modelvet", version: env!("CARGO_PKG_VERSION") },
+            fail_on: report.fail_on,
+            elapsed_ms: report.elapsed_ms,
+            summary: report.summary(),
+            targets: report
+                .targets
+                .iter()
+                .map(|t| Target {
+                    path: &t.path,
+                    format: &t.format,
+                    size: t.size,
+                    sha256: &t.sha256,
+                    verdict: report.verdict(t),
+                    duration_ms: t.duration_ms,
+                    findings: t.findings.iter().map(JsonFinding::from).collect(),
+                })
+                .collect(),
+            errors: report.failures,
+        };
+        if self.pretty {
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+        } else {
+            serde_json::to_writer(&mut *out, &doc)?;
+        }
+        writeln!(out)
+    }
+}
