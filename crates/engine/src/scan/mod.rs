@@ -437,6 +437,48 @@ impl<'l> Ctx<'l> {
         "numpy"
     }
 
+    /// Looks for pickles hidden in the bytes after the last STOP (a custom
+    /// loader can seek to them): each `PROTO` marker is tried, and one that
+    /// parses like a pickle is scanned.
+    fn hidden_pickles(&mut self, src: &mut dyn ReadSeek, from: u64, len: u64, depth: u32) {
+        const WINDOW: u64 = 16 << 20;
+        const ATTEMPTS: usize = 256;
+        let end = len.min(from.saturating_add(WINDOW));
+        let mut buf = vec![0u8; usize::try_from(end - from).unwrap_or(0)];
+        if src.seek(SeekFrom::Start(from)).and_then(|_| src.read_exact(&mut buf)).is_err() {
+            return;
+        }
+        let mut attempts = 0;
+        let mut i = 0;
+        while i + 2 < buf.len() && attempts < ATTEMPTS {
+            if buf[i] != 0x80 || !(2..=5).contains(&buf[i + 1]) {
+                i += 1;
+                continue;
+            }
+            attempts += 1;
+            let at = from + i as u64;
+            let mut window = container::Window::new(&mut *src, at, len - at);
+            let mut sink = pickle::PickleSink::new(Location { offset: None, ..self.loc(None) }, 0);
+            let outcome = {
+                let mut on = |ev: &modelvet_formats::pickle::Event<'_>| sink.on_event(ev);
+                Machine::new(&mut on, self.limits).run(&mut window)
+            };
+            if outcome.pickles > 0 && outcome.imports > 0 && outcome.invalid_names == 0 {
+                self.members.push(format!("<pickle hidden after STOP @ {at}>"));
+                let base = self.loc(None);
+                for mut f in sink.finish() {
+                    f.location.members = base.members.clone();
+                    self.finding(f);
+                }
+                self.members.pop();
+                i += usize::try_from(outcome.end).unwrap_or(buf.len()).max(1);
+                let _ = depth;
+            } else {
+                i += 1;
+            }
+        }
+    }
+
     fn scan_pickle(&mut self, src: &mut dyn ReadSeek, depth: u32, weak: bool) -> &'static str {
         let len = src.seek(SeekFrom::End(0)).unwrap_or(0);
         let _ = src.seek(SeekFrom::Start(0));
@@ -456,6 +498,9 @@ impl<'l> Ctx<'l> {
         }
         let nested = std::mem::take(&mut sink.nested);
         self.findings.extend(sink.finish());
+        if let Some(from) = outcome.trailing {
+            self.hidden_pickles(src, from, outcome.len, depth);
+        }
         if outcome.torch_legacy {
             let f = Finding::new(
                 &rt::legacy_format::RULE,

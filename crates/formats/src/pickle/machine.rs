@@ -128,13 +128,18 @@ pub struct Outcome {
     pub joblib_arrays: u32,
     /// Stream size (bytes available from the start).
     pub len: u64,
+    /// Imports whose module or name is not a dotted Python identifier (the
+    /// unpickler could not import them; text that is not a pickle has these).
+    pub invalid_names: u64,
+    /// Where bytes that are not a pickle start after the last STOP.
+    pub trailing: Option<u64>,
 }
 
 impl Outcome {
     /// True when the bytes behaved like a pickle: a complete one, or at least
     /// an import or call before breaking.
     pub fn is_pickle(&self) -> bool {
-        self.pickles > 0 || self.imports > 0 || self.calls > 0
+        self.pickles > 0 || (self.imports > 0 && self.invalid_names == 0)
     }
 }
 
@@ -283,7 +288,12 @@ impl<'s> Machine<'s> {
     fn trailing(&mut self, from: u64, len: u64) {
         let n = len.saturating_sub(from);
         if n > 0 {
-            self.anomaly(AnomalyKind::TrailingData, from, format!("{n} bytes after the last STOP are not a pickle"));
+            self.outcome.trailing = Some(from);
+            self.anomaly(
+                AnomalyKind::TrailingData,
+                from,
+                format!("{n} bytes follow the last STOP and are not a pickle that pickle.load would read next"),
+            );
         }
     }
 
@@ -753,6 +763,9 @@ impl<'s> Machine<'s> {
 
     /// Resolves `module`/`name` as the unpickler would, reports it, and returns the global.
     fn import(&mut self, module: &str, name: &str, via: Via, at: u64) -> Value {
+        if !is_dotted_identifier(module) || !is_dotted_identifier(name) {
+            self.outcome.invalid_names += 1;
+        }
         let (m, n) = compat::remap(self.proto, module, name);
         let g = Global::new(m, n);
         let written = (m != module || n != name).then(|| Global::new(module, name));
@@ -1133,6 +1146,17 @@ impl ResolvedValue for Value {
             _ => None,
         }
     }
+}
+
+/// `a.b.c` where each part is a Python identifier (ASCII letters, digits,
+/// underscores, or any non-ASCII character, not starting with a digit).
+pub fn is_dotted_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.').all(|p| {
+            let mut chars = p.chars();
+            chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+                && chars.all(|c| c == '_' || c.is_alphanumeric())
+        })
 }
 
 fn arg_index(a: &Arg) -> Option<u64> {
