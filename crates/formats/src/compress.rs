@@ -57,8 +57,7 @@ pub type Decompressed = (Spool, u64, Option<Anomaly>);
 /// for as far as `head` goes, so random tensor bytes are not taken for them.
 /// Give at least 64 bytes of head when the stream is that long.
 pub fn sniff(head: &[u8]) -> Option<Codec> {
-    if head.len() >= 10 && head[0] == 0x1f && head[1] == 0x8b && head[2] == 8 && head[3] & 0xe0 == 0
-    {
+    if head.len() >= 10 && head[0] == 0x1f && head[1] == 0x8b && head[2] == 8 && head[3] & 0xe0 == 0 {
         return Some(Codec::Gzip);
     }
     if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) && head.len() >= 12 {
@@ -70,9 +69,7 @@ pub fn sniff(head: &[u8]) -> Option<Codec> {
     }
     if head.starts_with(b"BZh") && head.len() >= 10 && (b'1'..=b'9').contains(&head[3]) {
         let block = &head[4..10];
-        if block == [0x31, 0x41, 0x59, 0x26, 0x53, 0x59]
-            || block == [0x17, 0x72, 0x45, 0x38, 0x50, 0x90]
-        {
+        if block == [0x31, 0x41, 0x59, 0x26, 0x53, 0x59] || block == [0x17, 0x72, 0x45, 0x38, 0x50, 0x90] {
             return Some(Codec::Bzip2);
         }
         return None;
@@ -107,11 +104,7 @@ fn sniff_zlib(head: &[u8]) -> bool {
         return false;
     };
     // CM 8 (deflate), window ≤ 32 KiB, no preset dictionary, header checksum.
-    if cmf & 0x0f != 8
-        || cmf >> 4 > 7
-        || flg & 0x20 != 0
-        || (u16::from(cmf) * 256 + u16::from(flg)) % 31 != 0
-    {
+    if cmf & 0x0f != 8 || cmf >> 4 > 7 || flg & 0x20 != 0 || (u16::from(cmf) * 256 + u16::from(flg)) % 31 != 0 {
         return false;
     }
     if head.len() < 4 {
@@ -127,9 +120,7 @@ fn sniff_lzma_alone(head: &[u8]) -> bool {
     let dict = u32::from_le_bytes([head[1], head[2], head[3], head[4]]);
     // Dictionary sizes written by real encoders: 2^n or 2^n + 2^(n-1), 4 KiB ..= 1.5 GiB.
     let sane_dict = (12..=30).any(|n| dict == 1 << n || dict == (1 << n) + (1 << (n - 1)));
-    let size = u64::from_le_bytes([
-        head[5], head[6], head[7], head[8], head[9], head[10], head[11], head[12],
-    ]);
+    let size = u64::from_le_bytes([head[5], head[6], head[7], head[8], head[9], head[10], head[11], head[12]]);
     if !sane_dict || (size != u64::MAX && size >= 1 << 48) || head[13] != 0 {
         return false;
     }
@@ -244,15 +235,8 @@ pub(crate) struct Pump<'a> {
 }
 
 impl<'a> Pump<'a> {
-    pub(crate) fn new(
-        compressed_len: u64,
-        limits: &Limits,
-        budget: &'a Budget,
-        what: &'a str,
-    ) -> Self {
-        let by_ratio = compressed_len
-            .saturating_mul(limits.max_ratio)
-            .max(RATIO_GRACE);
+    pub(crate) fn new(compressed_len: u64, limits: &Limits, budget: &'a Budget, what: &'a str) -> Self {
+        let by_ratio = compressed_len.saturating_mul(limits.max_ratio).max(RATIO_GRACE);
         let (limit, limit_reason) = if by_ratio < limits.max_decompressed_bytes {
             (
                 by_ratio,
@@ -273,9 +257,7 @@ impl<'a> Pump<'a> {
             limit_reason,
             budget,
             what,
-            max_window: limits
-                .max_decompressed_bytes
-                .clamp(8 << 20, ZSTD_MAX_WINDOW),
+            max_window: limits.max_decompressed_bytes.clamp(8 << 20, ZSTD_MAX_WINDOW),
             stop: None,
             failed_spool: false,
         }
@@ -291,20 +273,14 @@ impl<'a> Pump<'a> {
     pub(crate) fn fail(&mut self, e: &dyn std::fmt::Display) {
         let text = e.to_string();
         let lower = text.to_ascii_lowercase();
-        let kind = if lower.contains("eof")
-            || lower.contains("end of file")
-            || lower.contains("unexpected end")
-        {
+        let kind = if lower.contains("eof") || lower.contains("end of file") || lower.contains("unexpected end") {
             AnomalyKind::Truncated
         } else {
             AnomalyKind::Malformed
         };
         let what = self.what;
         let len = self.len;
-        self.stop_with(
-            kind,
-            format!("{what} data fails after {len} decoded bytes: {text}"),
-        );
+        self.stop_with(kind, format!("{what} data fails after {len} decoded bytes: {text}"));
     }
 
     /// Reads `r` to its end (or to a limit) into the spool.
@@ -335,20 +311,14 @@ impl<'a> Pump<'a> {
                     let what = self.what;
                     self.stop_with(
                         AnomalyKind::Bomb,
-                        format!(
-                            "{what} data exhausts the shared decompression budget after {} bytes",
-                            self.len
-                        ),
+                        format!("{what} data exhausts the shared decompression budget after {} bytes", self.len),
                     );
                     return;
                 }
                 let chunk = &buf[..take];
                 if let Err(e) = self.spool.write_all(chunk) {
                     self.failed_spool = true;
-                    self.stop_with(
-                        AnomalyKind::Malformed,
-                        format!("cannot spool decoded data: {e}"),
-                    );
+                    self.stop_with(AnomalyKind::Malformed, format!("cannot spool decoded data: {e}"));
                     return;
                 }
                 self.crc.update(chunk);
@@ -370,15 +340,10 @@ impl<'a> Pump<'a> {
 
     pub(crate) fn finish_with_crc(mut self) -> Result<(Spool, u64, u32, Option<Anomaly>), Anomaly> {
         if self.failed_spool {
-            return Err(self
-                .stop
-                .unwrap_or_else(|| Anomaly::new(AnomalyKind::Malformed, "spool failure")));
+            return Err(self.stop.unwrap_or_else(|| Anomaly::new(AnomalyKind::Malformed, "spool failure")));
         }
         if let Err(e) = self.spool.seek(SeekFrom::Start(0)) {
-            return Err(Anomaly::new(
-                AnomalyKind::Malformed,
-                format!("cannot rewind spool: {e}"),
-            ));
+            return Err(Anomaly::new(AnomalyKind::Malformed, format!("cannot rewind spool: {e}")));
         }
         if self.len == 0
             && let Some(a) = self.stop
@@ -396,23 +361,14 @@ mod tests {
     use std::io::Write;
 
     fn limits() -> Limits {
-        Limits {
-            max_decompressed_bytes: 64 << 20,
-            ..Limits::default()
-        }
+        Limits { max_decompressed_bytes: 64 << 20, ..Limits::default() }
     }
 
     fn roundtrip(codec: Codec, data: &[u8], compressed: &[u8]) {
         assert_eq!(sniff(compressed), Some(codec), "sniff {codec:?}");
         let budget = Budget::new(1 << 30);
-        let (mut sp, len, anomaly) = decompress(
-            codec,
-            &mut &compressed[..],
-            compressed.len() as u64,
-            &limits(),
-            &budget,
-        )
-        .unwrap();
+        let (mut sp, len, anomaly) =
+            decompress(codec, &mut &compressed[..], compressed.len() as u64, &limits(), &budget).unwrap();
         assert_eq!(anomaly, None, "{codec:?}");
         assert_eq!(len, data.len() as u64);
         let mut out = Vec::new();
@@ -421,9 +377,7 @@ mod tests {
     }
 
     fn sample() -> Vec<u8> {
-        (0..100_000u32)
-            .map(|i| (i % 251) as u8 ^ (i / 1000) as u8)
-            .collect()
+        (0..100_000u32).map(|i| (i % 251) as u8 ^ (i / 1000) as u8).collect()
     }
 
     #[test]
@@ -445,10 +399,7 @@ mod tests {
         e.write_all(&data).unwrap();
         roundtrip(Codec::Zlib, &data, &e.finish().unwrap());
         // A valid zlib header followed by garbage that is not deflate.
-        assert_eq!(
-            sniff(&[0x78, 0x9c, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
-            None
-        );
+        assert_eq!(sniff(&[0x78, 0x9c, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), None);
     }
 
     #[test]
@@ -462,8 +413,7 @@ mod tests {
     #[test]
     fn xz_roundtrip() {
         let data = sample();
-        let mut w =
-            lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(6)).unwrap();
+        let mut w = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(6)).unwrap();
         w.write_all(&data).unwrap();
         roundtrip(Codec::Xz, &data, &w.finish().unwrap());
     }
@@ -482,10 +432,7 @@ mod tests {
         let data = sample();
         let mut out = Vec::new();
         for half in [&data[..30_000], &data[30_000..]] {
-            out.extend(ruzstd::encoding::compress_to_vec(
-                half,
-                ruzstd::encoding::CompressionLevel::Fastest,
-            ));
+            out.extend(ruzstd::encoding::compress_to_vec(half, ruzstd::encoding::CompressionLevel::Fastest));
         }
         roundtrip(Codec::Zstd, &data, &out);
     }
@@ -508,29 +455,17 @@ mod tests {
         }
         let gz = e.finish().unwrap();
         let budget = Budget::new(1 << 40);
-        let lim = Limits {
-            max_ratio: 100_000,
-            ..limits()
-        };
-        let (_, len, a) =
-            decompress(Codec::Gzip, &mut &gz[..], gz.len() as u64, &lim, &budget).unwrap();
+        let lim = Limits { max_ratio: 100_000, ..limits() };
+        let (_, len, a) = decompress(Codec::Gzip, &mut &gz[..], gz.len() as u64, &lim, &budget).unwrap();
         assert_eq!(a.unwrap().kind, AnomalyKind::Bomb);
         assert_eq!(len, 64 << 20);
         // With the default ratio of 1000 it stops far earlier.
-        let (_, len, a) = decompress(
-            Codec::Gzip,
-            &mut &gz[..],
-            gz.len() as u64,
-            &limits(),
-            &budget,
-        )
-        .unwrap();
+        let (_, len, a) = decompress(Codec::Gzip, &mut &gz[..], gz.len() as u64, &limits(), &budget).unwrap();
         assert_eq!(a.unwrap().kind, AnomalyKind::Bomb);
         assert!(len <= gz.len() as u64 * 1000);
         // And the shared budget is honoured.
         let small = Budget::new(100_000);
-        let (_, len, a) =
-            decompress(Codec::Gzip, &mut &gz[..], gz.len() as u64, &lim, &small).unwrap();
+        let (_, len, a) = decompress(Codec::Gzip, &mut &gz[..], gz.len() as u64, &lim, &small).unwrap();
         assert_eq!(a.unwrap().kind, AnomalyKind::Bomb);
         assert!(len <= 100_000);
     }
@@ -543,14 +478,7 @@ mod tests {
         let gz = e.finish().unwrap();
         let cut = &gz[..gz.len() / 2];
         let budget = Budget::new(1 << 30);
-        let (mut sp, len, a) = decompress(
-            Codec::Gzip,
-            &mut &cut[..],
-            cut.len() as u64,
-            &limits(),
-            &budget,
-        )
-        .unwrap();
+        let (mut sp, len, a) = decompress(Codec::Gzip, &mut &cut[..], cut.len() as u64, &limits(), &budget).unwrap();
         assert!(len > 0);
         assert!(a.is_some(), "truncation reported");
         let mut out = Vec::new();
@@ -561,22 +489,9 @@ mod tests {
     #[test]
     fn corrupt_header_is_err() {
         let budget = Budget::new(1 << 30);
-        for codec in [
-            Codec::Gzip,
-            Codec::Zlib,
-            Codec::Bzip2,
-            Codec::Xz,
-            Codec::LzmaAlone,
-            Codec::Zstd,
-            Codec::Lz4Frame,
-        ] {
-            let r = decompress(
-                codec,
-                &mut &b"not compressed at all"[..],
-                21,
-                &limits(),
-                &budget,
-            );
+        for codec in [Codec::Gzip, Codec::Zlib, Codec::Bzip2, Codec::Xz, Codec::LzmaAlone, Codec::Zstd, Codec::Lz4Frame]
+        {
+            let r = decompress(codec, &mut &b"not compressed at all"[..], 21, &limits(), &budget);
             assert!(r.is_err(), "{codec:?}");
         }
     }
@@ -586,10 +501,7 @@ mod tests {
         assert_eq!(sniff(b""), None);
         assert_eq!(sniff(b"PK\x03\x04 zip"), None);
         assert_eq!(sniff(&[0u8; 64]), None);
-        assert_eq!(
-            sniff(&[0x5d, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3]),
-            None
-        );
+        assert_eq!(sniff(&[0x5d, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3]), None);
     }
 
     #[test]

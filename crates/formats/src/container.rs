@@ -17,8 +17,12 @@ impl<T: Read + Seek + ?Sized> ReadSeek for T {}
 pub enum EntryKind {
     File,
     Dir,
-    Symlink { target: String },
-    Hardlink { target: String },
+    Symlink {
+        target: String,
+    },
+    Hardlink {
+        target: String,
+    },
     /// Devices, FIFOs and other special members.
     Other,
 }

@@ -14,8 +14,7 @@ use sevenz_rust2::{Archive, ArchiveEntry, BlockDecoder, Error, Password};
 use crate::Limits;
 use crate::compress::{Pump, RATIO_GRACE};
 use crate::container::{
-    Anomaly, AnomalyKind, AnomalyLog, Budget, Entry, EntryKind, ReadSeek, Window, is_traversal,
-    spool,
+    Anomaly, AnomalyKind, AnomalyLog, Budget, Entry, EntryKind, ReadSeek, Window, is_traversal, spool,
 };
 
 const SIGNATURE: [u8; 6] = [b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c];
@@ -34,9 +33,7 @@ fn classify(e: &Error) -> AnomalyKind {
         Error::UnsupportedCompressionMethod(_) => AnomalyKind::UnsupportedMethod,
         Error::ChecksumVerificationFailed | Error::NextHeaderCrcMismatch => AnomalyKind::BadCrc,
         Error::MaxMemLimited { .. } => AnomalyKind::Bomb,
-        Error::Io(io, _) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            AnomalyKind::Truncated
-        }
+        Error::Io(io, _) if io.kind() == std::io::ErrorKind::UnexpectedEof => AnomalyKind::Truncated,
         _ => AnomalyKind::Malformed,
     }
 }
@@ -59,27 +56,20 @@ pub fn walk(
     visit: &mut dyn FnMut(&Entry, &mut dyn ReadSeek, u64),
 ) -> Vec<Anomaly> {
     let mut log = AnomalyLog::new();
-    let mem_kb = usize::try_from(limits.max_decompressed_bytes.clamp(16 << 20, 1 << 30) / 1024)
-        .unwrap_or(1 << 20);
+    let mem_kb = usize::try_from(limits.max_decompressed_bytes.clamp(16 << 20, 1 << 30) / 1024).unwrap_or(1 << 20);
     let mut source = Window::new(&mut *src, 0, len);
     let password = Password::empty();
     let archive = match Archive::read_with_memory_limit(&mut source, &password, mem_kb) {
         Ok(a) => a,
         Err(e) => {
-            log.push(Anomaly::new(
-                classify(&e),
-                format!("cannot read 7z headers: {e}"),
-            ));
+            log.push(Anomaly::new(classify(&e), format!("cannot read 7z headers: {e}")));
             return log.finish();
         }
     };
 
     // Metadata first.
     let files = &archive.files;
-    let packed: u64 = archive
-        .pack_sizes()
-        .iter()
-        .fold(0u64, |a, &b| a.saturating_add(b));
+    let packed: u64 = archive.pack_sizes().iter().fold(0u64, |a, &b| a.saturating_add(b));
     let declared: u64 = files.iter().fold(0u64, |a, f| a.saturating_add(f.size));
     let by_ratio = packed.saturating_mul(limits.max_ratio).max(RATIO_GRACE);
     if declared > by_ratio || declared > limits.max_decompressed_bytes {
@@ -91,11 +81,7 @@ pub fn walk(
     if files.len() as u64 > limits.max_entries {
         log.push(Anomaly::new(
             AnomalyKind::TooManyEntries,
-            format!(
-                "{} entries, more than {}; only the first are read",
-                files.len(),
-                limits.max_entries
-            ),
+            format!("{} entries, more than {}; only the first are read", files.len(), limits.max_entries),
         ));
     }
     let max = usize::try_from(limits.max_entries).unwrap_or(usize::MAX);
@@ -103,11 +89,8 @@ pub fn walk(
     for (i, f) in files.iter().enumerate().take(max) {
         if archive.is_file_encrypted(i) {
             log.push(
-                Anomaly::new(
-                    AnomalyKind::Encrypted,
-                    "entry is AES-encrypted and cannot be inspected",
-                )
-                .member(f.name.clone()),
+                Anomaly::new(AnomalyKind::Encrypted, "entry is AES-encrypted and cannot be inspected")
+                    .member(f.name.clone()),
             );
         }
         if is_traversal(&f.name) {
@@ -121,11 +104,8 @@ pub fn walk(
         }
         if !names.insert(f.name.as_str()) && !f.is_directory {
             log.push(
-                Anomaly::new(
-                    AnomalyKind::DuplicateName,
-                    format!("entry name {:?} appears more than once", f.name),
-                )
-                .member(f.name.clone()),
+                Anomaly::new(AnomalyKind::DuplicateName, format!("entry name {:?} appears more than once", f.name))
+                    .member(f.name.clone()),
             );
         }
     }
@@ -137,43 +117,21 @@ pub fn walk(
             break;
         }
         let start = first_pack.get(b).copied().unwrap_or(0);
-        let end = first_pack
-            .get(b + 1)
-            .copied()
-            .unwrap_or(archive.pack_sizes().len())
-            .max(start);
-        let block_packed = archive
-            .pack_sizes()
-            .get(start..end)
-            .map_or(0, |s| s.iter().fold(0u64, |a, &x| a.saturating_add(x)));
+        let end = first_pack.get(b + 1).copied().unwrap_or(archive.pack_sizes().len()).max(start);
+        let block_packed =
+            archive.pack_sizes().get(start..end).map_or(0, |s| s.iter().fold(0u64, |a, &x| a.saturating_add(x)));
         let encrypted = archive.blocks.get(b).is_some_and(|blk| {
-            blk.coders
-                .iter()
-                .any(|c| c.encoder_method_id() == sevenz_rust2::EncoderMethod::ID_AES256_SHA256)
+            blk.coders.iter().any(|c| c.encoder_method_id() == sevenz_rust2::EncoderMethod::ID_AES256_SHA256)
         });
         if encrypted {
             continue;
         }
-        let decoder =
-            BlockDecoder::new_with_memory_limit(1, mem_kb, b, &archive, &password, &mut source);
+        let decoder = BlockDecoder::new_with_memory_limit(1, mem_kb, b, &archive, &password, &mut source);
         let mut cb = |f: &ArchiveEntry, r: &mut dyn Read| -> Result<bool, Error> {
-            Ok(entry(
-                f,
-                r,
-                block_packed,
-                limits,
-                budget,
-                &mut log,
-                &mut visited,
-                visit,
-            ))
+            Ok(entry(f, r, block_packed, limits, budget, &mut log, &mut visited, visit))
         };
         if let Err(e) = decoder.for_each_entries(&mut cb) {
-            let first = archive
-                .stream_map
-                .block_first_file_index
-                .get(b)
-                .and_then(|&i| files.get(i));
+            let first = archive.stream_map.block_first_file_index.get(b).and_then(|&i| files.get(i));
             let mut a = Anomaly::new(classify(&e), format!("7z block {b} fails to decode: {e}"));
             if let Some(f) = first {
                 a = a.member(f.name.clone());
@@ -183,24 +141,13 @@ pub fn walk(
     }
     // Entries without data: empty files.
     for (i, f) in files.iter().enumerate().take(max) {
-        if archive
-            .stream_map
-            .file_block_index
-            .get(i)
-            .is_some_and(Option::is_none)
-            && !f.is_directory
-            && !f.is_anti_item
+        if archive.stream_map.file_block_index.get(i).is_some_and(Option::is_none) && !f.is_directory && !f.is_anti_item
         {
             if visited >= limits.max_entries {
                 break;
             }
             visited += 1;
-            let entry = Entry {
-                name: f.name.clone(),
-                offset: 0,
-                declared_size: Some(f.size),
-                kind: EntryKind::File,
-            };
+            let entry = Entry { name: f.name.clone(), offset: 0, declared_size: Some(f.size), kind: EntryKind::File };
             let mut empty = spool();
             visit(&entry, &mut empty, 0);
         }
@@ -244,10 +191,7 @@ fn entry(
         let _ = (&mut data).take(LINK_TARGET_MAX).read_to_end(&mut b);
         let _ = data.seek(SeekFrom::Start(0));
         let target = String::from_utf8_lossy(&b).into_owned();
-        log.push(anomaly(
-            AnomalyKind::Link,
-            format!("symbolic link to {target:?}"),
-        ));
+        log.push(anomaly(AnomalyKind::Link, format!("symbolic link to {target:?}")));
         if is_traversal(&target) {
             log.push(anomaly(
                 AnomalyKind::PathTraversal,
@@ -258,12 +202,7 @@ fn entry(
     } else {
         EntryKind::File
     };
-    let entry = Entry {
-        name: f.name.clone(),
-        offset: 0,
-        declared_size: Some(f.size),
-        kind,
-    };
+    let entry = Entry { name: f.name.clone(), offset: 0, declared_size: Some(f.size), kind };
     visit(&entry, &mut data, n);
     match stop {
         Some(a) => {
@@ -272,10 +211,7 @@ fn entry(
         }
         None => {
             if n != f.size {
-                log.push(anomaly(
-                    AnomalyKind::SizeMismatch,
-                    format!("declares {} bytes but decodes to {n}", f.size),
-                ));
+                log.push(anomaly(AnomalyKind::SizeMismatch, format!("declares {} bytes but decodes to {n}", f.size)));
             }
             true
         }
@@ -291,43 +227,27 @@ mod tests {
     fn make(entries: &[(&str, &[u8])], solid: bool) -> Vec<u8> {
         let mut w = sevenz_rust2::ArchiveWriter::new(Cursor::new(Vec::new())).unwrap();
         if solid {
-            let list = entries
-                .iter()
-                .map(|(n, _)| ArchiveEntry::new_file(n))
-                .collect();
-            let readers = entries
-                .iter()
-                .map(|(_, d)| sevenz_rust2::SourceReader::new(*d))
-                .collect();
+            let list = entries.iter().map(|(n, _)| ArchiveEntry::new_file(n)).collect();
+            let readers = entries.iter().map(|(_, d)| sevenz_rust2::SourceReader::new(*d)).collect();
             w.push_archive_entries(list, readers).unwrap();
         } else {
             for (n, d) in entries {
-                w.push_archive_entry(ArchiveEntry::new_file(n), Some(*d))
-                    .unwrap();
+                w.push_archive_entry(ArchiveEntry::new_file(n), Some(*d)).unwrap();
             }
         }
         w.finish().unwrap().into_inner()
     }
 
     fn run(bytes: &[u8]) -> (Vec<(Entry, Vec<u8>)>, Vec<Anomaly>) {
-        let limits = Limits {
-            max_decompressed_bytes: 64 << 20,
-            ..Limits::default()
-        };
+        let limits = Limits { max_decompressed_bytes: 64 << 20, ..Limits::default() };
         let budget = Budget::new(1 << 30);
         let mut seen = Vec::new();
-        let a = walk(
-            &mut Cursor::new(bytes),
-            bytes.len() as u64,
-            &limits,
-            &budget,
-            &mut |e, r, n| {
-                let mut v = Vec::new();
-                r.read_to_end(&mut v).unwrap();
-                assert_eq!(v.len() as u64, n);
-                seen.push((e.clone(), v));
-            },
-        );
+        let a = walk(&mut Cursor::new(bytes), bytes.len() as u64, &limits, &budget, &mut |e, r, n| {
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).unwrap();
+            assert_eq!(v.len() as u64, n);
+            seen.push((e.clone(), v));
+        });
         (seen, a)
     }
 
@@ -347,10 +267,7 @@ mod tests {
         let big: Vec<u8> = (0..50_000u32).map(|i| (i % 13) as u8).collect();
         let bytes = make(&[("../up.pkl", b"evil"), ("b", &big), ("empty", b"")], true);
         let (seen, a) = run(&bytes);
-        assert_eq!(
-            a.iter().map(|a| a.kind).collect::<Vec<_>>(),
-            vec![AnomalyKind::PathTraversal]
-        );
+        assert_eq!(a.iter().map(|a| a.kind).collect::<Vec<_>>(), vec![AnomalyKind::PathTraversal]);
         let names: Vec<_> = seen.iter().map(|s| s.0.name.as_str()).collect();
         assert_eq!(names, vec!["../up.pkl", "b", "empty"]);
         assert_eq!(seen[1].1, big);
@@ -360,20 +277,10 @@ mod tests {
     fn bomb_stops() {
         let zeros = vec![0u8; 8 << 20];
         let bytes = make(&[("z", &zeros)], false);
-        let limits = Limits {
-            max_decompressed_bytes: 1 << 20,
-            max_ratio: 1_000_000,
-            ..Limits::default()
-        };
+        let limits = Limits { max_decompressed_bytes: 1 << 20, max_ratio: 1_000_000, ..Limits::default() };
         let budget = Budget::new(1 << 30);
         let mut got = 0;
-        let a = walk(
-            &mut Cursor::new(&bytes),
-            bytes.len() as u64,
-            &limits,
-            &budget,
-            &mut |_, _, n| got = n,
-        );
+        let a = walk(&mut Cursor::new(&bytes), bytes.len() as u64, &limits, &budget, &mut |_, _, n| got = n);
         assert!(a.iter().any(|a| a.kind == AnomalyKind::Bomb), "{a:?}");
         assert!(got <= 1 << 20);
     }

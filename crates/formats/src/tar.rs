@@ -15,9 +15,7 @@
 use std::collections::HashSet;
 
 use crate::Limits;
-use crate::container::{
-    Anomaly, AnomalyKind, AnomalyLog, Budget, Entry, EntryKind, ReadSeek, Window, is_traversal,
-};
+use crate::container::{Anomaly, AnomalyKind, AnomalyLog, Budget, Entry, EntryKind, ReadSeek, Window, is_traversal};
 
 /// True if `head` (at least 512 bytes) starts with a tar header: the `ustar`
 /// magic at offset 257, or an old (v7) header whose checksum, name, mode and
@@ -31,24 +29,14 @@ pub fn sniff(head: &[u8]) -> bool {
     }
     // v7: a name, octal mode and size, and a matching header checksum.
     let name_ok = h.first().is_some_and(|&b| b != 0);
-    let (Some(mode), Some(size), Some(chk)) = (h.get(100..108), h.get(124..136), h.get(148..156))
-    else {
+    let (Some(mode), Some(size), Some(chk)) = (h.get(100..108), h.get(124..136), h.get(148..156)) else {
         return false;
     };
     let (Some(_), Some(_), Some(stored)) = (octal(mode), octal(size), octal(chk)) else {
         return false;
     };
-    let sum: u64 = h
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| {
-            if (148..156).contains(&i) {
-                u64::from(b' ')
-            } else {
-                u64::from(b)
-            }
-        })
-        .sum();
+    let sum: u64 =
+        h.iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { u64::from(b' ') } else { u64::from(b) }).sum();
     name_ok && stored == sum && sum != 8 * u64::from(b' ')
 }
 
@@ -96,18 +84,13 @@ pub fn walk(
     {
         let mut archive = tar::Archive::new(Window::new(&mut *src, 0, len));
         match archive.entries_with_seek() {
-            Err(e) => log.push(Anomaly::new(
-                AnomalyKind::Malformed,
-                format!("cannot read tar headers: {e}"),
-            )),
+            Err(e) => log.push(Anomaly::new(AnomalyKind::Malformed, format!("cannot read tar headers: {e}"))),
             Ok(entries) => {
                 for entry in entries {
                     let entry = match entry {
                         Ok(e) => e,
                         Err(e) => {
-                            let after = items
-                                .last()
-                                .map_or(0, |i: &Item| i.data.saturating_add(i.size));
+                            let after = items.last().map_or(0, |i: &Item| i.data.saturating_add(i.size));
                             log.push(
                                 Anomaly::new(
                                     AnomalyKind::Malformed,
@@ -121,25 +104,19 @@ pub fn walk(
                     if items.len() as u64 >= limits.max_entries {
                         log.push(Anomaly::new(
                             AnomalyKind::TooManyEntries,
-                            format!(
-                                "more than {} members; the rest are not read",
-                                limits.max_entries
-                            ),
+                            format!("more than {} members; the rest are not read", limits.max_entries),
                         ));
                         break;
                     }
                     let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
                     let target = || {
-                        entry
-                            .link_name_bytes()
-                            .map(|t| String::from_utf8_lossy(&t).into_owned())
-                            .unwrap_or_default()
+                        entry.link_name_bytes().map(|t| String::from_utf8_lossy(&t).into_owned()).unwrap_or_default()
                     };
                     let et = entry.header().entry_type();
                     let kind = match et {
-                        tar::EntryType::Regular
-                        | tar::EntryType::Continuous
-                        | tar::EntryType::GNUSparse => EntryKind::File,
+                        tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                            EntryKind::File
+                        }
                         tar::EntryType::Directory => EntryKind::Dir,
                         tar::EntryType::Symlink => EntryKind::Symlink { target: target() },
                         tar::EntryType::Link => EntryKind::Hardlink { target: target() },
@@ -172,30 +149,16 @@ pub fn walk(
 
     let mut names = HashSet::new();
     for it in &items {
-        let at = |kind, detail: String| {
-            Anomaly::new(kind, detail)
-                .member(it.name.clone())
-                .at(it.header)
-        };
+        let at = |kind, detail: String| Anomaly::new(kind, detail).member(it.name.clone()).at(it.header);
         if is_traversal(&it.name) {
-            log.push(at(
-                AnomalyKind::PathTraversal,
-                format!("member name {:?} leaves the extraction folder", it.name),
-            ));
+            log.push(at(AnomalyKind::PathTraversal, format!("member name {:?} leaves the extraction folder", it.name)));
         }
         if !names.insert(it.name.as_str()) && it.kind != EntryKind::Dir {
-            log.push(at(
-                AnomalyKind::DuplicateName,
-                format!("member name {:?} appears more than once", it.name),
-            ));
+            log.push(at(AnomalyKind::DuplicateName, format!("member name {:?} appears more than once", it.name)));
         }
         match &it.kind {
             EntryKind::Symlink { target } | EntryKind::Hardlink { target } => {
-                let what = if matches!(it.kind, EntryKind::Symlink { .. }) {
-                    "symbolic"
-                } else {
-                    "hard"
-                };
+                let what = if matches!(it.kind, EntryKind::Symlink { .. }) { "symbolic" } else { "hard" };
                 log.push(at(AnomalyKind::Link, format!("{what} link to {target:?}")));
                 if is_traversal(target) {
                     log.push(at(
@@ -209,7 +172,10 @@ pub fn walk(
                 let avail = if end > len {
                     log.push(at(
                         AnomalyKind::Truncated,
-                        format!("member data of {} bytes at {} runs past the end of the {len}-byte file", it.size, it.data),
+                        format!(
+                            "member data of {} bytes at {} runs past the end of the {len}-byte file",
+                            it.size, it.data
+                        ),
                     ));
                     len.saturating_sub(it.data)
                 } else {
@@ -266,18 +232,12 @@ mod tests {
     fn run(bytes: &[u8]) -> (Vec<(Entry, Vec<u8>)>, Vec<Anomaly>) {
         let budget = Budget::new(1 << 30);
         let mut seen = Vec::new();
-        let a = walk(
-            &mut Cursor::new(bytes),
-            bytes.len() as u64,
-            &Limits::default(),
-            &budget,
-            &mut |e, r, n| {
-                let mut v = Vec::new();
-                r.read_to_end(&mut v).unwrap();
-                assert_eq!(v.len() as u64, n);
-                seen.push((e.clone(), v));
-            },
-        );
+        let a = walk(&mut Cursor::new(bytes), bytes.len() as u64, &Limits::default(), &budget, &mut |e, r, n| {
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).unwrap();
+            assert_eq!(v.len() as u64, n);
+            seen.push((e.clone(), v));
+        });
         (seen, a)
     }
 
@@ -287,13 +247,8 @@ mod tests {
 
     fn sample() -> Vec<u8> {
         let mut b = tar::Builder::new(Vec::new());
-        b.append(
-            &header("model/data.pkl", 5, tar::EntryType::Regular),
-            &b"hello"[..],
-        )
-        .unwrap();
-        b.append(&header("model/", 0, tar::EntryType::Directory), &b""[..])
-            .unwrap();
+        b.append(&header("model/data.pkl", 5, tar::EntryType::Regular), &b"hello"[..]).unwrap();
+        b.append(&header("model/", 0, tar::EntryType::Directory), &b""[..]).unwrap();
         let long = format!("model/{}/weights.bin", "x".repeat(150));
         let mut h = header("placeholder", 6, tar::EntryType::Regular);
         b.append_data(&mut h, &long, &b"tensor"[..]).unwrap();
@@ -365,25 +320,12 @@ mod tests {
     fn too_many_entries() {
         let mut b = tar::Builder::new(Vec::new());
         for i in 0..10 {
-            b.append(
-                &header(&format!("f{i}"), 1, tar::EntryType::Regular),
-                &b"x"[..],
-            )
-            .unwrap();
+            b.append(&header(&format!("f{i}"), 1, tar::EntryType::Regular), &b"x"[..]).unwrap();
         }
         let bytes = b.into_inner().unwrap();
-        let lim = Limits {
-            max_entries: 3,
-            ..Limits::default()
-        };
+        let lim = Limits { max_entries: 3, ..Limits::default() };
         let mut n = 0;
-        let a = walk(
-            &mut Cursor::new(&bytes),
-            bytes.len() as u64,
-            &lim,
-            &Budget::new(0),
-            &mut |_, _, _| n += 1,
-        );
+        let a = walk(&mut Cursor::new(&bytes), bytes.len() as u64, &lim, &Budget::new(0), &mut |_, _, _| n += 1);
         assert_eq!(kinds(&a), vec![AnomalyKind::TooManyEntries]);
         assert_eq!(n, 3);
     }

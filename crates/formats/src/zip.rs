@@ -24,9 +24,7 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 
 use crate::Limits;
 use crate::compress::{Pump, zstd_frames};
-use crate::container::{
-    Anomaly, AnomalyKind, AnomalyLog, Budget, Entry, EntryKind, ReadSeek, Window, is_traversal,
-};
+use crate::container::{Anomaly, AnomalyKind, AnomalyLog, Budget, Entry, EntryKind, ReadSeek, Window, is_traversal};
 
 const SIG_LOCAL: [u8; 4] = *b"PK\x03\x04";
 const SIG_CENTRAL: [u8; 4] = *b"PK\x01\x02";
@@ -273,8 +271,11 @@ fn find_eocd(src: &mut Src<'_>, log: &mut AnomalyLog) -> Option<Eocd> {
     let end = (pos + 22 + comment).min(src.len);
     if pos + 22 + comment > src.len {
         log.push(
-            Anomaly::new(AnomalyKind::Truncated, format!("end-of-central-directory comment of {comment} bytes runs past the end of the file"))
-                .at(pos),
+            Anomaly::new(
+                AnomalyKind::Truncated,
+                format!("end-of-central-directory comment of {comment} bytes runs past the end of the file"),
+            )
+            .at(pos),
         );
     }
     let mut eocd = Eocd {
@@ -293,10 +294,7 @@ fn find_eocd(src: &mut Src<'_>, log: &mut AnomalyLog) -> Option<Eocd> {
             let declared = le64(&loc, 8);
             let mut rec64 = [0u8; 56];
             let mut at = None;
-            for cand in [Some(declared), (pos - 20).checked_sub(56)]
-                .into_iter()
-                .flatten()
-            {
+            for cand in [Some(declared), (pos - 20).checked_sub(56)].into_iter().flatten() {
                 if src.read_at(cand, &mut rec64) && rec64[..4] == SIG_EOCD64 {
                     at = Some(cand);
                     break;
@@ -351,10 +349,7 @@ fn read_central(
             log.push(
                 Anomaly::new(
                     AnomalyKind::TooManyEntries,
-                    format!(
-                        "central directory has more than {} entries; the rest are not read",
-                        limits.max_entries
-                    ),
+                    format!("central directory has more than {} entries; the rest are not read", limits.max_entries),
                 )
                 .at(pos),
             );
@@ -363,16 +358,10 @@ fn read_central(
         let n = le16(&h, 28);
         let e = le16(&h, 30);
         let c = le16(&h, 32);
-        let (Some(raw_name), Some(extra)) = (
-            src.read_vec(pos + 46, n),
-            src.read_vec(pos + 46 + u64::from(n), e),
-        ) else {
+        let (Some(raw_name), Some(extra)) = (src.read_vec(pos + 46, n), src.read_vec(pos + 46 + u64::from(n), e))
+        else {
             log.push(
-                Anomaly::new(
-                    AnomalyKind::Truncated,
-                    "central directory entry runs past the end of the file",
-                )
-                .at(pos),
+                Anomaly::new(AnomalyKind::Truncated, "central directory entry runs past the end of the file").at(pos),
             );
             break;
         };
@@ -482,8 +471,7 @@ impl Walk<'_, '_> {
     /// its data (clipped to the file).
     fn member(&mut self, m: &Member) -> u64 {
         let name = m.name.clone();
-        let anomaly =
-            |kind, detail: String| Anomaly::new(kind, detail).member(name.clone()).at(m.header);
+        let anomaly = |kind, detail: String| Anomaly::new(kind, detail).member(name.clone()).at(m.header);
 
         if is_traversal(&m.name) {
             self.push(anomaly(
@@ -492,10 +480,7 @@ impl Walk<'_, '_> {
             ));
         }
         if !self.names.insert(m.raw_name.clone()) {
-            self.push(anomaly(
-                AnomalyKind::DuplicateName,
-                format!("member name {:?} appears more than once", m.name),
-            ));
+            self.push(anomaly(AnomalyKind::DuplicateName, format!("member name {:?} appears more than once", m.name)));
         }
         if m.flags & SUSPECT_FLAGS != 0 {
             self.push(anomaly(
@@ -535,17 +520,10 @@ impl Walk<'_, '_> {
             if m.usize != m.csize {
                 self.push(anomaly(
                     AnomalyKind::SizeMismatch,
-                    format!(
-                        "stored member declares {} bytes uncompressed but holds {}",
-                        m.usize, m.csize
-                    ),
+                    format!("stored member declares {} bytes uncompressed but holds {}", m.usize, m.csize),
                 ));
             }
-            let target = if m.symlink {
-                Some(self.stored_prefix(m.data_start, avail))
-            } else {
-                None
-            };
+            let target = if m.symlink { Some(self.stored_prefix(m.data_start, avail)) } else { None };
             self.link_checks(m, target.as_deref());
             let entry = Entry {
                 name: m.name.clone(),
@@ -588,16 +566,12 @@ impl Walk<'_, '_> {
             {
                 self.push(anomaly(
                     AnomalyKind::BadCrc,
-                    format!(
-                        "stored CRC-32 {:#010x} but the data hashes to {crc:#010x}",
-                        m.crc
-                    ),
+                    format!("stored CRC-32 {:#010x} but the data hashes to {crc:#010x}", m.crc),
                 ));
                 if encrypted {
                     self.push(anomaly(
                         AnomalyKind::Encrypted,
-                        "member is flagged encrypted and its data does not check out as plain"
-                            .into(),
+                        "member is flagged encrypted and its data does not check out as plain".into(),
                     ));
                 }
             }
@@ -607,17 +581,10 @@ impl Walk<'_, '_> {
         if !matches!(m.method, 8 | 12 | 14 | 93 | 95) {
             self.push(anomaly(
                 AnomalyKind::UnsupportedMethod,
-                format!(
-                    "compression method {} ({}) is not decoded",
-                    m.method,
-                    method_name(m.method)
-                ),
+                format!("compression method {} ({}) is not decoded", m.method, method_name(m.method)),
             ));
             if encrypted && m.method == 99 {
-                self.push(anomaly(
-                    AnomalyKind::Encrypted,
-                    "member is AES-encrypted (method 99)".into(),
-                ));
+                self.push(anomaly(AnomalyKind::Encrypted, "member is AES-encrypted (method 99)".into()));
             }
             return data_end;
         }
@@ -657,38 +624,27 @@ impl Walk<'_, '_> {
             None
         };
         self.link_checks(m, target.as_deref());
-        let entry = Entry {
-            name: m.name.clone(),
-            offset: m.header,
-            declared_size: Some(m.usize),
-            kind: entry_kind(target),
-        };
+        let entry =
+            Entry { name: m.name.clone(), offset: m.header, declared_size: Some(m.usize), kind: entry_kind(target) };
         (self.visit)(&entry, &mut spool, real);
         self.visited += 1;
         if clean {
             if crc != m.crc {
                 self.push(anomaly(
                     AnomalyKind::BadCrc,
-                    format!(
-                        "stored CRC-32 {:#010x} but the data hashes to {crc:#010x}",
-                        m.crc
-                    ),
+                    format!("stored CRC-32 {:#010x} but the data hashes to {crc:#010x}", m.crc),
                 ));
                 if encrypted {
                     self.push(anomaly(
                         AnomalyKind::Encrypted,
-                        "member is flagged encrypted and its data does not check out as plain"
-                            .into(),
+                        "member is flagged encrypted and its data does not check out as plain".into(),
                     ));
                 }
             }
             if real != m.usize {
                 self.push(anomaly(
                     AnomalyKind::SizeMismatch,
-                    format!(
-                        "declares {} bytes uncompressed but decodes to {real}",
-                        m.usize
-                    ),
+                    format!("declares {} bytes uncompressed but decodes to {real}", m.usize),
                 ));
             }
         }
@@ -698,9 +654,7 @@ impl Walk<'_, '_> {
     fn link_checks(&mut self, m: &Member, target: Option<&str>) {
         let Some(target) = target else { return };
         self.push(
-            Anomaly::new(AnomalyKind::Link, format!("symbolic link to {target:?}"))
-                .member(m.name.clone())
-                .at(m.header),
+            Anomaly::new(AnomalyKind::Link, format!("symbolic link to {target:?}")).member(m.name.clone()).at(m.header),
         );
         if is_traversal(target) {
             self.push(
@@ -751,9 +705,7 @@ impl Walk<'_, '_> {
                             let props = p.first().copied().unwrap_or(0);
                             let dict = le32(&p, 1);
                             let size = if m.flags & 2 != 0 { u64::MAX } else { m.usize };
-                            match lzma_rust2::LzmaReader::new_with_props(
-                                br, size, props, dict, None,
-                            ) {
+                            match lzma_rust2::LzmaReader::new_with_props(br, size, props, dict, None) {
                                 Ok(mut r) => pump.feed(&mut r),
                                 Err(e) => pump.fail(&e),
                             }
@@ -777,10 +729,7 @@ impl Walk<'_, '_> {
         let mut crc = l.crc;
         if l.flags & 8 != 0 && csize == 0 {
             let sigs = [SIG_DESCRIPTOR, SIG_LOCAL, SIG_CENTRAL, SIG_EOCD];
-            let end = self
-                .src
-                .find_sig(l.data_start, limit, &sigs, &mut self.scanned)
-                .unwrap_or(limit);
+            let end = self.src.find_sig(l.data_start, limit, &sigs, &mut self.scanned).unwrap_or(limit);
             csize = end.saturating_sub(l.data_start);
             let mut dd = [0u8; 24];
             if self.src.sig_at(end, SIG_DESCRIPTOR) && self.src.read_at(end, &mut dd[..16]) {
@@ -816,16 +765,8 @@ impl Walk<'_, '_> {
             return 0;
         }
         let body = if zip64 { 20 } else { 12 };
-        let len = if self.src.sig_at(at, SIG_DESCRIPTOR) {
-            body + 4
-        } else {
-            body
-        };
-        if at.saturating_add(len) <= self.src.len {
-            len
-        } else {
-            0
-        }
+        let len = if self.src.sig_at(at, SIG_DESCRIPTOR) { body + 4 } else { body };
+        if at.saturating_add(len) <= self.src.len { len } else { 0 }
     }
 
     /// Walks a region that no listed member covers: visits each local header
@@ -840,10 +781,7 @@ impl Walk<'_, '_> {
             if self.visited >= self.limits.max_entries {
                 self.push(Anomaly::new(
                     AnomalyKind::TooManyEntries,
-                    format!(
-                        "more than {} members; the rest are not read",
-                        self.limits.max_entries
-                    ),
+                    format!("more than {} members; the rest are not read", self.limits.max_entries),
                 ));
                 return;
             }
@@ -888,9 +826,7 @@ impl Walk<'_, '_> {
         if loose > 0 {
             let at = loose_at.unwrap_or(start);
             let detail = if start == 0 && at == 0 {
-                format!(
-                    "{loose} bytes before the first member belong to no member (prepended data, polyglot file?)"
-                )
+                format!("{loose} bytes before the first member belong to no member (prepended data, polyglot file?)")
             } else {
                 format!("{loose} bytes in {start}..{end} belong to no member")
             };
@@ -923,30 +859,18 @@ pub fn walk(
     };
     let eocd = find_eocd(&mut w.src, &mut w.log);
     let Some(eocd) = eocd else {
-        w.push(Anomaly::new(
-            AnomalyKind::Truncated,
-            "no end-of-central-directory record: walking local headers",
-        ));
+        w.push(Anomaly::new(AnomalyKind::Truncated, "no end-of-central-directory record: walking local headers"));
         w.gap(0, len, false);
         return w.log.finish();
     };
     if eocd.split {
-        w.push(
-            Anomaly::new(
-                AnomalyKind::Malformed,
-                "archive claims to span several disks",
-            )
-            .at(eocd.pos),
-        );
+        w.push(Anomaly::new(AnomalyKind::Malformed, "archive claims to span several disks").at(eocd.pos));
     }
     if eocd.end < len {
         w.push(
             Anomaly::new(
                 AnomalyKind::HiddenData,
-                format!(
-                    "{} bytes after the end-of-central-directory record",
-                    len - eocd.end
-                ),
+                format!("{} bytes after the end-of-central-directory record", len - eocd.end),
             )
             .at(eocd.end),
         );
@@ -955,10 +879,7 @@ pub fn walk(
     // The central directory ends where the (ZIP64) EOCD starts; a prefix shifts
     // every offset by the difference (Python's `concat`).
     let cd_end = eocd.zip64.map_or(eocd.pos, |z| z.0);
-    let shift = cd_end
-        .checked_sub(eocd.cd_size)
-        .and_then(|x| x.checked_sub(eocd.cd_offset))
-        .unwrap_or(0);
+    let shift = cd_end.checked_sub(eocd.cd_size).and_then(|x| x.checked_sub(eocd.cd_offset)).unwrap_or(0);
     let declared_ok = w.src.sig_at(eocd.cd_offset, SIG_CENTRAL);
     let shifted = eocd.cd_offset.saturating_add(shift);
     let shifted_ok = shift != 0 && w.src.sig_at(shifted, SIG_CENTRAL);
@@ -993,10 +914,7 @@ pub fn walk(
         let (c, end) = read_central(&mut w.src, shifted, shift, limits, &mut w.log);
         spans.push((shifted, end, "central directory".into()));
         for e in c {
-            if !centrals
-                .iter()
-                .any(|x: &Central| x.offset == e.offset && x.raw_name == e.raw_name)
-            {
+            if !centrals.iter().any(|x: &Central| x.offset == e.offset && x.raw_name == e.raw_name) {
                 centrals.push(e);
             }
         }
@@ -1005,10 +923,7 @@ pub fn walk(
         w.push(
             Anomaly::new(
                 AnomalyKind::Malformed,
-                format!(
-                    "no central directory at offset {}: walking local headers",
-                    eocd.cd_offset
-                ),
+                format!("no central directory at offset {}: walking local headers", eocd.cd_offset),
             )
             .at(eocd.pos),
         );
@@ -1019,11 +934,7 @@ pub fn walk(
         w.push(
             Anomaly::new(
                 AnomalyKind::HeaderMismatch,
-                format!(
-                    "end record declares {} entries; the central directory holds {}",
-                    eocd.entries,
-                    centrals.len()
-                ),
+                format!("end record declares {} entries; the central directory holds {}", eocd.entries, centrals.len()),
             )
             .at(eocd.pos),
         );
@@ -1037,12 +948,9 @@ pub fn walk(
         let at = c.offset;
         let Some(l) = read_local(&mut w.src, at) else {
             w.push(
-                Anomaly::new(
-                    AnomalyKind::Malformed,
-                    format!("no local header at offset {at}; member skipped"),
-                )
-                .member(c.name.clone())
-                .at(at),
+                Anomaly::new(AnomalyKind::Malformed, format!("no local header at offset {at}; member skipped"))
+                    .member(c.name.clone())
+                    .at(at),
             );
             continue;
         };
@@ -1064,10 +972,7 @@ pub fn walk(
             w.push(
                 Anomaly::new(
                     AnomalyKind::HeaderMismatch,
-                    format!(
-                        "local header method {}, central directory method {}",
-                        l.method, c.method
-                    ),
+                    format!("local header method {}, central directory method {}", l.method, c.method),
                 )
                 .member(c.name.clone())
                 .at(at),
@@ -1116,10 +1021,7 @@ pub fn walk(
             w.log.push(
                 Anomaly::new(
                     AnomalyKind::Overlap,
-                    format!(
-                        "bytes {}..{} overlap {:?} at {}..{}",
-                        s.0, s.1, other.2, other.0, other.1
-                    ),
+                    format!("bytes {}..{} overlap {:?} at {}..{}", s.0, s.1, other.2, other.0, other.1),
                 )
                 .member(s.2.clone())
                 .at(s.0),
@@ -1170,8 +1072,7 @@ mod tests {
         match method {
             0 => data.to_vec(),
             8 => {
-                let mut e =
-                    flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+                let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
                 e.write_all(data).unwrap();
                 e.finish().unwrap()
             }
@@ -1190,13 +1091,9 @@ mod tests {
                 out.extend(body);
                 out
             }
-            93 => {
-                ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
-            }
+            93 => ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest),
             95 => {
-                let mut w =
-                    lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(6))
-                        .unwrap();
+                let mut w = lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(6)).unwrap();
                 w.write_all(data).unwrap();
                 w.finish().unwrap()
             }
@@ -1330,10 +1227,7 @@ mod tests {
     }
 
     fn small_limits() -> Limits {
-        Limits {
-            max_decompressed_bytes: 64 << 20,
-            ..Limits::default()
-        }
+        Limits { max_decompressed_bytes: 64 << 20, ..Limits::default() }
     }
 
     /// Walks `zip`, returning (name, bytes) for every visit and the anomalies.
@@ -1345,18 +1239,12 @@ mod tests {
         let budget = Budget::new(limits.max_total_decompressed_bytes);
         let mut seen = Vec::new();
         let mut cur = Cursor::new(zip);
-        let anomalies = walk(
-            &mut cur,
-            zip.len() as u64,
-            limits,
-            &budget,
-            &mut |e, r, n| {
-                let mut v = Vec::new();
-                r.read_to_end(&mut v).unwrap();
-                assert_eq!(v.len() as u64, n, "visit length for {}", e.name);
-                seen.push((e.clone(), v));
-            },
-        );
+        let anomalies = walk(&mut cur, zip.len() as u64, limits, &budget, &mut |e, r, n| {
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).unwrap();
+            assert_eq!(v.len() as u64, n, "visit length for {}", e.name);
+            seen.push((e.clone(), v));
+        });
         (seen, anomalies)
     }
 
@@ -1378,21 +1266,9 @@ mod tests {
     fn stored_and_deflated_members() {
         let data = pickle_bytes();
         let mut z = Z::default();
-        z.add(M {
-            name: "archive/data.pkl",
-            data: &data,
-            method: 8,
-            ..M::default()
-        });
-        z.add(M {
-            name: "archive/data/0",
-            data: b"tensor bytes",
-            ..M::default()
-        });
-        z.add(M {
-            name: "archive/",
-            ..M::default()
-        });
+        z.add(M { name: "archive/data.pkl", data: &data, method: 8, ..M::default() });
+        z.add(M { name: "archive/data/0", data: b"tensor bytes", ..M::default() });
+        z.add(M { name: "archive/", ..M::default() });
         let (seen, a) = run(&z.finish());
         assert!(a.is_empty(), "{a:?}");
         assert_eq!(seen.len(), 2);
@@ -1407,24 +1283,14 @@ mod tests {
         let data = pickle_bytes();
         for method in [12u16, 14, 93, 95] {
             let mut z = Z::default();
-            z.add(M {
-                name: "m",
-                data: &data,
-                method,
-                ..M::default()
-            });
+            z.add(M { name: "m", data: &data, method, ..M::default() });
             let (seen, a) = run(&z.finish());
             assert!(a.is_empty(), "method {method}: {a:?}");
             assert_eq!(seen.len(), 1);
             assert_eq!(seen[0].1, data, "method {method}");
         }
         let mut z = Z::default();
-        z.add(M {
-            name: "m",
-            data: b"x",
-            method: 9,
-            ..M::default()
-        });
+        z.add(M { name: "m", data: b"x", method: 9, ..M::default() });
         let (seen, a) = run(&z.finish());
         assert!(seen.is_empty());
         assert_eq!(kinds(&a), vec![AnomalyKind::UnsupportedMethod]);
@@ -1434,13 +1300,7 @@ mod tests {
     fn bad_crc_still_visited() {
         for method in [0u16, 8] {
             let mut z = Z::default();
-            z.add(M {
-                name: "data.pkl",
-                data: b"payload",
-                method,
-                crc: Some(0x1234_5678),
-                ..M::default()
-            });
+            z.add(M { name: "data.pkl", data: b"payload", method, crc: Some(0x1234_5678), ..M::default() });
             let (seen, a) = run(&z.finish());
             assert_eq!(kinds(&a), vec![AnomalyKind::BadCrc], "method {method}");
             assert_eq!(seen[0].1, b"payload");
@@ -1450,35 +1310,15 @@ mod tests {
     #[test]
     fn flag_bits_read_as_plain() {
         let mut z = Z::default();
-        z.add(M {
-            name: "data.pkl",
-            data: b"payload",
-            method: 8,
-            flags: 0x1,
-            ..M::default()
-        });
-        z.add(M {
-            name: "b",
-            data: b"plain",
-            flags: 0x20,
-            ..M::default()
-        });
+        z.add(M { name: "data.pkl", data: b"payload", method: 8, flags: 0x1, ..M::default() });
+        z.add(M { name: "b", data: b"plain", flags: 0x20, ..M::default() });
         let (seen, a) = run(&z.finish());
-        assert_eq!(
-            kinds(&a),
-            vec![AnomalyKind::FlagBits, AnomalyKind::FlagBits]
-        );
+        assert_eq!(kinds(&a), vec![AnomalyKind::FlagBits, AnomalyKind::FlagBits]);
         assert_eq!(seen[0].1, b"payload");
         assert_eq!(seen[1].1, b"plain");
         // Encrypted for real: flagged, and the bytes are not a deflate stream.
         let mut z = Z::default();
-        z.add(M {
-            name: "e",
-            data: &[0xff; 40],
-            method: 0,
-            flags: 0x1,
-            ..M::default()
-        });
+        z.add(M { name: "e", data: &[0xff; 40], method: 0, flags: 0x1, ..M::default() });
         let mut bytes = z.finish();
         // Turn the stored member into a "deflate" one in both headers.
         bytes[8] = 8;
@@ -1491,12 +1331,7 @@ mod tests {
     #[test]
     fn local_central_name_mismatch() {
         let mut z = Z::default();
-        z.add(M {
-            name: "archive/data.pkl",
-            local_name: Some("archive/other.pk"),
-            data: b"x",
-            ..M::default()
-        });
+        z.add(M { name: "archive/data.pkl", local_name: Some("archive/other.pk"), data: b"x", ..M::default() });
         let (seen, a) = run(&z.finish());
         assert_eq!(kinds(&a), vec![AnomalyKind::HeaderMismatch]);
         assert_eq!(seen[0].0.name, "archive/data.pkl");
@@ -1505,45 +1340,20 @@ mod tests {
     #[test]
     fn duplicates_both_visited() {
         let mut z = Z::default();
-        z.add(M {
-            name: "data.pkl",
-            data: b"first",
-            ..M::default()
-        });
-        z.add(M {
-            name: "data.pkl",
-            data: b"second",
-            ..M::default()
-        });
+        z.add(M { name: "data.pkl", data: b"first", ..M::default() });
+        z.add(M { name: "data.pkl", data: b"second", ..M::default() });
         let (seen, a) = run(&z.finish());
         assert_eq!(kinds(&a), vec![AnomalyKind::DuplicateName]);
-        assert_eq!(
-            seen.iter().map(|s| s.1.clone()).collect::<Vec<_>>(),
-            vec![b"first".to_vec(), b"second".to_vec()]
-        );
+        assert_eq!(seen.iter().map(|s| s.1.clone()).collect::<Vec<_>>(), vec![b"first".to_vec(), b"second".to_vec()]);
     }
 
     #[test]
     fn lying_sizes() {
         let mut z = Z::default();
-        z.add(M {
-            name: "a",
-            data: &[7u8; 100],
-            usize: Some(4_000_000_000),
-            ..M::default()
-        });
-        z.add(M {
-            name: "b",
-            data: &[7u8; 100],
-            method: 8,
-            usize: Some(4_000_000_000),
-            ..M::default()
-        });
+        z.add(M { name: "a", data: &[7u8; 100], usize: Some(4_000_000_000), ..M::default() });
+        z.add(M { name: "b", data: &[7u8; 100], method: 8, usize: Some(4_000_000_000), ..M::default() });
         let (seen, a) = run(&z.finish());
-        assert_eq!(
-            kinds(&a),
-            vec![AnomalyKind::SizeMismatch, AnomalyKind::SizeMismatch]
-        );
+        assert_eq!(kinds(&a), vec![AnomalyKind::SizeMismatch, AnomalyKind::SizeMismatch]);
         assert_eq!(seen.len(), 2);
         assert_eq!(seen[1].1, vec![7u8; 100]);
     }
@@ -1551,26 +1361,10 @@ mod tests {
     #[test]
     fn traversal_names() {
         let mut z = Z::default();
-        z.add(M {
-            name: "../../evil.pkl",
-            data: b"x",
-            ..M::default()
-        });
-        z.add(M {
-            name: "/etc/cron.d/x",
-            data: b"y",
-            ..M::default()
-        });
-        z.add(M {
-            name: "C:\\x",
-            data: b"y",
-            ..M::default()
-        });
-        z.add(M {
-            name: "fine/name",
-            data: b"z",
-            ..M::default()
-        });
+        z.add(M { name: "../../evil.pkl", data: b"x", ..M::default() });
+        z.add(M { name: "/etc/cron.d/x", data: b"y", ..M::default() });
+        z.add(M { name: "C:\\x", data: b"y", ..M::default() });
+        z.add(M { name: "fine/name", data: b"z", ..M::default() });
         let (seen, a) = run(&z.finish());
         assert_eq!(kinds(&a), vec![AnomalyKind::PathTraversal; 3]);
         assert_eq!(seen.len(), 4);
@@ -1587,33 +1381,16 @@ mod tests {
             ..M::default()
         });
         let (seen, a) = run(&z.finish());
-        assert_eq!(
-            kinds(&a),
-            vec![AnomalyKind::Link, AnomalyKind::PathTraversal]
-        );
-        assert_eq!(
-            seen[0].0.kind,
-            EntryKind::Symlink {
-                target: "../../etc/passwd".into()
-            }
-        );
+        assert_eq!(kinds(&a), vec![AnomalyKind::Link, AnomalyKind::PathTraversal]);
+        assert_eq!(seen[0].0.kind, EntryKind::Symlink { target: "../../etc/passwd".into() });
     }
 
     #[test]
     fn truncated_without_central_directory() {
         let data = pickle_bytes();
         let mut z = Z::default();
-        z.add(M {
-            name: "archive/data.pkl",
-            data: &data,
-            method: 8,
-            ..M::default()
-        });
-        z.add(M {
-            name: "archive/data/0",
-            data: b"tensor",
-            ..M::default()
-        });
+        z.add(M { name: "archive/data.pkl", data: &data, method: 8, ..M::default() });
+        z.add(M { name: "archive/data/0", data: b"tensor", ..M::default() });
         let full = z.finish();
         let cd = full.windows(4).position(|w| w == SIG_CENTRAL).unwrap();
         let (seen, a) = run(&full[..cd]);
@@ -1633,12 +1410,7 @@ mod tests {
     #[test]
     fn data_descriptor_without_central_directory() {
         let mut z = Z::default();
-        z.add(M {
-            name: "a",
-            data: b"hello world",
-            flags: 8,
-            ..M::default()
-        });
+        z.add(M { name: "a", data: b"hello world", flags: 8, ..M::default() });
         let mut bytes = z.finish();
         // Zero the local sizes and add a descriptor after the data.
         bytes[14..26].fill(0);
@@ -1658,29 +1430,14 @@ mod tests {
     fn hidden_local_header_and_prefix() {
         let mut z = Z::default();
         z.raw(b"#!/bin/sh\necho polyglot\n");
-        z.add(M {
-            name: "listed",
-            data: b"a",
-            ..M::default()
-        });
+        z.add(M { name: "listed", data: b"a", ..M::default() });
         // An unlisted member: written, then its central entry dropped.
         let mut hidden = Z::default();
-        hidden.add(M {
-            name: "hidden.pkl",
-            data: b"evil",
-            method: 8,
-            ..M::default()
-        });
+        hidden.add(M { name: "hidden.pkl", data: b"evil", method: 8, ..M::default() });
         z.raw(&hidden.out);
         let (seen, a) = run(&z.finish());
         assert!(has(&a, AnomalyKind::HiddenData), "{a:?}");
-        assert_eq!(
-            a.iter()
-                .filter(|a| a.kind == AnomalyKind::HiddenData)
-                .count(),
-            2,
-            "{a:?}"
-        );
+        assert_eq!(a.iter().filter(|a| a.kind == AnomalyKind::HiddenData).count(), 2, "{a:?}");
         let names: Vec<_> = seen.iter().map(|s| s.0.name.as_str()).collect();
         assert_eq!(names, vec!["listed", "hidden.pkl"]);
         assert_eq!(seen[1].1, b"evil");
@@ -1690,11 +1447,7 @@ mod tests {
     fn prepended_bytes_shift_offsets() {
         // Offsets written as if the archive started at 0, then a prefix added.
         let mut z = Z::default();
-        z.add(M {
-            name: "a",
-            data: b"content",
-            ..M::default()
-        });
+        z.add(M { name: "a", data: b"content", ..M::default() });
         let inner = z.finish();
         let mut bytes = b"PREFIX-PREFIX".to_vec();
         bytes.extend(&inner);
@@ -1707,19 +1460,8 @@ mod tests {
     #[test]
     fn overlapping_members() {
         let mut z = Z::default();
-        let off = z.add(M {
-            name: "a",
-            data: b"shared",
-            ..M::default()
-        });
-        z.relist(
-            M {
-                name: "a",
-                data: b"shared",
-                ..M::default()
-            },
-            off,
-        );
+        let off = z.add(M { name: "a", data: b"shared", ..M::default() });
+        z.relist(M { name: "a", data: b"shared", ..M::default() }, off);
         let (seen, a) = run(&z.finish());
         assert!(has(&a, AnomalyKind::Overlap), "{a:?}");
         assert!(has(&a, AnomalyKind::DuplicateName));
@@ -1728,23 +1470,9 @@ mod tests {
 
     #[test]
     fn zip64_records() {
-        let mut z = Z {
-            zip64_end: true,
-            ..Z::default()
-        };
-        z.add(M {
-            name: "big",
-            data: b"zip64 member",
-            zip64: true,
-            ..M::default()
-        });
-        z.add(M {
-            name: "d",
-            data: &pickle_bytes(),
-            method: 8,
-            zip64: true,
-            ..M::default()
-        });
+        let mut z = Z { zip64_end: true, ..Z::default() };
+        z.add(M { name: "big", data: b"zip64 member", zip64: true, ..M::default() });
+        z.add(M { name: "d", data: &pickle_bytes(), method: 8, zip64: true, ..M::default() });
         let (seen, a) = run(&z.finish());
         assert!(a.is_empty(), "{a:?}");
         assert_eq!(seen.len(), 2);
@@ -1757,16 +1485,9 @@ mod tests {
         let mut z = Z::default();
         for i in 0..10 {
             let name = format!("m{i}");
-            z.add(M {
-                name: &name,
-                data: b"x",
-                ..M::default()
-            });
+            z.add(M { name: &name, data: b"x", ..M::default() });
         }
-        let lim = Limits {
-            max_entries: 4,
-            ..small_limits()
-        };
+        let lim = Limits { max_entries: 4, ..small_limits() };
         let (seen, a) = run_with(&z.finish(), &lim);
         assert!(has(&a, AnomalyKind::TooManyEntries), "{a:?}");
         assert!(seen.len() <= 10);
@@ -1798,26 +1519,13 @@ mod tests {
         z.out.extend(0u16.to_le_bytes());
         z.out.extend(name);
         z.out.extend(&body);
-        let m = M {
-            name: "bomb",
-            method: 8,
-            ..M::default()
-        };
+        let m = M { name: "bomb", method: 8, ..M::default() };
         z.central(&m, h.finalize(), body.len() as u64, 200 << 20, 0);
         let bytes = z.finish();
-        let lim = Limits {
-            max_ratio: 1_000_000,
-            ..small_limits()
-        };
+        let lim = Limits { max_ratio: 1_000_000, ..small_limits() };
         let budget = Budget::new(1 << 40);
         let mut max_len = 0;
-        let a = walk(
-            &mut Cursor::new(&bytes),
-            bytes.len() as u64,
-            &lim,
-            &budget,
-            &mut |_, _, n| max_len = n,
-        );
+        let a = walk(&mut Cursor::new(&bytes), bytes.len() as u64, &lim, &budget, &mut |_, _, n| max_len = n);
         assert_eq!(kinds(&a), vec![AnomalyKind::Bomb]);
         assert_eq!(max_len, 64 << 20);
         // Default ratio stops it sooner.
@@ -1847,26 +1555,13 @@ mod tests {
     fn large_stored_member_not_read_unless_visited() {
         let big = vec![1u8; (CRC_READ_LIMIT + (1 << 20)) as usize];
         let mut z = Z::default();
-        z.add(M {
-            name: "archive/data/0",
-            data: &big,
-            ..M::default()
-        });
+        z.add(M { name: "archive/data/0", data: &big, ..M::default() });
         let bytes = z.finish();
         let read = std::rc::Rc::new(std::cell::Cell::new(0));
-        let mut src = Counting {
-            inner: Cursor::new(&bytes),
-            read: read.clone(),
-        };
+        let mut src = Counting { inner: Cursor::new(&bytes), read: read.clone() };
         let budget = Budget::new(1 << 30);
         let mut n_seen = 0;
-        let a = walk(
-            &mut src,
-            bytes.len() as u64,
-            &small_limits(),
-            &budget,
-            &mut |_, _, n| n_seen = n,
-        );
+        let a = walk(&mut src, bytes.len() as u64, &small_limits(), &budget, &mut |_, _, n| n_seen = n);
         assert!(a.is_empty(), "{a:?}");
         assert_eq!(n_seen, big.len() as u64);
         assert!(read.get() < 1 << 20, "read {} bytes", read.get());
@@ -1874,13 +1569,7 @@ mod tests {
 
     #[test]
     fn garbage_and_empty() {
-        for bytes in [
-            &b""[..],
-            b"PK",
-            b"PK\x05\x06",
-            b"PK\x03\x04\xff\xff",
-            &[0u8; 100],
-        ] {
+        for bytes in [&b""[..], b"PK", b"PK\x05\x06", b"PK\x03\x04\xff\xff", &[0u8; 100]] {
             let _ = run(bytes);
         }
         // An empty archive is fine.
@@ -1890,28 +1579,10 @@ mod tests {
     }
 
     fn sample_zip() -> Vec<u8> {
-        let mut z = Z {
-            zip64_end: true,
-            ..Z::default()
-        };
-        z.add(M {
-            name: "archive/data.pkl",
-            data: &pickle_bytes(),
-            method: 8,
-            ..M::default()
-        });
-        z.add(M {
-            name: "archive/data/0",
-            data: b"0123456789",
-            zip64: true,
-            ..M::default()
-        });
-        z.add(M {
-            name: "x",
-            data: b"bzip",
-            method: 12,
-            ..M::default()
-        });
+        let mut z = Z { zip64_end: true, ..Z::default() };
+        z.add(M { name: "archive/data.pkl", data: &pickle_bytes(), method: 8, ..M::default() });
+        z.add(M { name: "archive/data/0", data: b"0123456789", zip64: true, ..M::default() });
+        z.add(M { name: "x", data: b"bzip", method: 12, ..M::default() });
         z.finish()
     }
 

@@ -6,33 +6,19 @@ use std::io::Cursor;
 use modelvet_formats::container::{Anomaly, AnomalyKind, Budget, Entry, EntryKind, ReadSeek};
 use modelvet_formats::{Limits, compress, sevenz, tar, zip};
 
-type Walk = fn(
-    &mut dyn ReadSeek,
-    u64,
-    &Limits,
-    &Budget,
-    &mut dyn FnMut(&Entry, &mut dyn ReadSeek, u64),
-) -> Vec<Anomaly>;
+type Walk =
+    fn(&mut dyn ReadSeek, u64, &Limits, &Budget, &mut dyn FnMut(&Entry, &mut dyn ReadSeek, u64)) -> Vec<Anomaly>;
 
 fn run(walk: Walk, bytes: &[u8]) -> (Vec<(Entry, Vec<u8>)>, Vec<Anomaly>) {
-    let limits = Limits {
-        max_decompressed_bytes: 64 << 20,
-        ..Limits::default()
-    };
+    let limits = Limits { max_decompressed_bytes: 64 << 20, ..Limits::default() };
     let budget = Budget::new(256 << 20);
     let mut seen = Vec::new();
-    let a = walk(
-        &mut Cursor::new(bytes),
-        bytes.len() as u64,
-        &limits,
-        &budget,
-        &mut |e, r, n| {
-            let mut v = Vec::new();
-            r.read_to_end(&mut v).unwrap();
-            assert_eq!(v.len() as u64, n, "{}", e.name);
-            seen.push((e.clone(), v));
-        },
-    );
+    let a = walk(&mut Cursor::new(bytes), bytes.len() as u64, &limits, &budget, &mut |e, r, n| {
+        let mut v = Vec::new();
+        r.read_to_end(&mut v).unwrap();
+        assert_eq!(v.len() as u64, n, "{}", e.name);
+        seen.push((e.clone(), v));
+    });
     (seen, a)
 }
 
@@ -49,12 +35,7 @@ fn everything(bytes: &[u8]) {
     for walk in [zip::walk as Walk, tar::walk, sevenz::walk] {
         let _ = run(walk, bytes);
     }
-    let _ = (
-        zip::sniff(bytes),
-        tar::sniff(bytes),
-        sevenz::sniff(bytes),
-        compress::sniff(bytes),
-    );
+    let _ = (zip::sniff(bytes), tar::sniff(bytes), sevenz::sniff(bytes), compress::sniff(bytes));
     if let Some((&pick, rest)) = bytes.split_first() {
         let codecs = [
             compress::Codec::Gzip,
@@ -66,17 +47,8 @@ fn everything(bytes: &[u8]) {
             compress::Codec::Lz4Frame,
         ];
         let codec = codecs[usize::from(pick) % codecs.len()];
-        let limits = Limits {
-            max_decompressed_bytes: 64 << 20,
-            ..Limits::default()
-        };
-        let _ = compress::decompress(
-            codec,
-            &mut &rest[..],
-            rest.len() as u64,
-            &limits,
-            &Budget::new(256 << 20),
-        );
+        let limits = Limits { max_decompressed_bytes: 64 << 20, ..Limits::default() };
+        let _ = compress::decompress(codec, &mut &rest[..], rest.len() as u64, &limits, &Budget::new(256 << 20));
     }
 }
 
@@ -145,18 +117,10 @@ fn seven_zip_aes_is_encrypted() {
 #[test]
 fn seven_zip_solid_with_symlink() {
     let (seen, a) = run(sevenz::walk, &unhex(SEVENZ_SOLID_SYMLINK));
-    assert_eq!(
-        kinds(&a),
-        vec![AnomalyKind::Link, AnomalyKind::PathTraversal]
-    );
+    assert_eq!(kinds(&a), vec![AnomalyKind::Link, AnomalyKind::PathTraversal]);
     let names: Vec<_> = seen.iter().map(|s| s.0.name.as_str()).collect();
     assert_eq!(names, vec!["model/data.pkl", "model/ln", "model/t"]);
-    assert_eq!(
-        seen[1].0.kind,
-        EntryKind::Symlink {
-            target: "../../etc/passwd".into()
-        }
-    );
+    assert_eq!(seen[1].0.kind, EntryKind::Symlink { target: "../../etc/passwd".into() });
     assert!(seen[0].1.starts_with(b"\x80\x02"));
 }
 
@@ -171,10 +135,7 @@ fn zipcrypto_member_is_encrypted() {
 #[test]
 fn seven_zip_made_zips_decode() {
     let (seen, a) = run(zip::walk, &unhex(ZIP_LZMA_7ZIP));
-    assert_eq!(
-        kinds(&a),
-        vec![AnomalyKind::Link, AnomalyKind::PathTraversal]
-    );
+    assert_eq!(kinds(&a), vec![AnomalyKind::Link, AnomalyKind::PathTraversal]);
     assert_eq!(seen.len(), 3);
     assert!(seen[0].1.starts_with(b"\x80\x02") && seen[0].1.ends_with(b"."));
     let (seen, a) = run(zip::walk, &unhex(ZIP_XZ_7ZIP));
@@ -185,13 +146,7 @@ fn seven_zip_made_zips_decode() {
 
 #[test]
 fn real_archives_survive_every_reader() {
-    for h in [
-        SEVENZ_AES,
-        SEVENZ_SOLID_SYMLINK,
-        ZIP_ZIPCRYPTO,
-        ZIP_LZMA_7ZIP,
-        ZIP_XZ_7ZIP,
-    ] {
+    for h in [SEVENZ_AES, SEVENZ_SOLID_SYMLINK, ZIP_ZIPCRYPTO, ZIP_LZMA_7ZIP, ZIP_XZ_7ZIP] {
         everything(&unhex(h));
     }
 }

@@ -415,22 +415,17 @@ impl<'l> Ctx<'l> {
                 self.members.pop();
             }
             Ok(h) => {
-                let itemsize =
-                    modelvet_formats::joblib::itemsize(&h.descr.trim_matches(['\'', '"']).to_string()).unwrap_or(0);
+                let itemsize = modelvet_formats::joblib::itemsize(h.descr.trim_matches(['\'', '"'])).unwrap_or(0);
                 let need = h.shape.iter().try_fold(itemsize, |a, &d| a.checked_mul(d));
-                if let Some(need) = need {
-                    if need > len - h.data_offset {
-                        let f = Finding::new(
-                            &rn::malformed_npy::RULE,
-                            format!(
-                                "shape {:?} needs {need} bytes of data but {} remain",
-                                h.shape,
-                                len - h.data_offset
-                            ),
-                            self.loc(Some(h.data_offset)),
-                        );
-                        self.finding(f);
-                    }
+                if let Some(need) = need
+                    && need > len - h.data_offset
+                {
+                    let f = Finding::new(
+                        &rn::malformed_npy::RULE,
+                        format!("shape {:?} needs {need} bytes of data but {} remain", h.shape, len - h.data_offset),
+                        self.loc(Some(h.data_offset)),
+                    );
+                    self.finding(f);
                 }
             }
         }

@@ -81,7 +81,14 @@ impl PickleSink {
     /// The findings, imports first (most severe first), then the rest in order.
     pub fn finish(mut self) -> Vec<Finding> {
         let mut out = Vec::new();
-        for e in std::mem::take(&mut self.imports) {
+        let mut imports = std::mem::take(&mut self.imports);
+        // What would run (a process, code) before how it was reached (resolvers).
+        imports.sort_by_key(|e| match e.class {
+            Class::Dangerous(knowledge::Category::ImportMachinery | knowledge::Category::Introspection) => 1,
+            Class::Dangerous(_) if e.global.name.is_empty() => 1,
+            _ => 0,
+        });
+        for e in imports {
             let dotted = if e.global.name.is_empty() { e.global.module.to_string() } else { e.global.dotted() };
             let mut how = String::new();
             if let Some(w) = &e.written {
@@ -114,7 +121,7 @@ impl PickleSink {
             };
             out.push(f);
         }
-        out.sort_by(|a, b| b.severity.cmp(&a.severity));
+        out.sort_by_key(|f| std::cmp::Reverse(f.severity));
         out.append(&mut self.findings);
         out
     }
@@ -172,10 +179,10 @@ impl PickleSink {
         // Attach the first call of an imported name as that import's evidence.
         if let Some(g) = target {
             let key = format!("{}.{}", g.module, g.name);
-            if let Some(&i) = self.index.get(&key) {
-                if self.imports[i].evidence.is_none() {
-                    self.imports[i].evidence = Some(rendered());
-                }
+            if let Some(&i) = self.index.get(&key)
+                && self.imports[i].evidence.is_none()
+            {
+                self.imports[i].evidence = Some(rendered());
             }
         }
         if let Value::Function(func) = call.func.resolved() {
@@ -195,11 +202,11 @@ impl PickleSink {
             let mut budget = 256usize;
             let args = Value::Tuple(Rc::new(call.args.items()));
             args.walk(&mut budget, &mut |v| {
-                if let Some(s) = v.as_str() {
-                    if r::code_string_argument::looks_like_code(s) {
-                        code_arg = Some(s.to_string());
-                        return false;
-                    }
+                if let Some(s) = v.as_str()
+                    && r::code_string_argument::looks_like_code(s)
+                {
+                    code_arg = Some(s.to_string());
+                    return false;
                 }
                 true
             });
@@ -272,10 +279,10 @@ impl PickleSink {
                 for p in parts {
                     if let Value::Dict(d) = p.resolved() {
                         for (k, _) in &d.borrow().items {
-                            if let Some(k) = k.as_str() {
-                                if r::state_hijack::is_special_attribute(k) {
-                                    special.push(k.to_string());
-                                }
+                            if let Some(k) = k.as_str()
+                                && r::state_hijack::is_special_attribute(k)
+                            {
+                                special.push(k.to_string());
                             }
                         }
                     }

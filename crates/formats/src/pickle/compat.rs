@@ -4,7 +4,10 @@
 //! judge that one (`commands.Popen` really loads `subprocess.Popen`).
 
 /// `(module, name)` pairs remapped as a whole.
-pub const NAME_MAPPING: &[((&str, &str), (&str, &str))] = &[
+/// A `(module, name)` pair.
+type Name = (&'static str, &'static str);
+
+pub const NAME_MAPPING: &[(Name, Name)] = &[
     (("UserDict", "IterableUserDict"), ("collections", "UserDict")),
     (("UserDict", "UserDict"), ("collections", "UserDict")),
     (("UserList", "UserList"), ("collections", "UserList")),

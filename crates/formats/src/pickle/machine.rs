@@ -802,40 +802,30 @@ impl<'s> Machine<'s> {
         self.outcome.calls += 1;
         let argv = args.items();
         // Calls of callables built by earlier calls: partial, attrgetter, methodcaller, …
-        if depth < 16 {
-            if let Value::Call(inner) = func.resolved() {
-                if inner.value.is_none() {
-                    if let Some(kind) = inner.func.as_global().map(Global::dotted) {
-                        let inner_args = inner.args.items();
-                        match kind.as_str() {
-                            "functools.partial" | "_functools.partial" if !inner_args.is_empty() => {
-                                let mut all: Vec<Value> = inner_args[1..].to_vec();
-                                all.extend(argv.iter().cloned());
-                                let f = inner_args[0].clone();
-                                let rec = self.call_depth(
-                                    f,
-                                    Value::Tuple(Rc::new(all)),
-                                    kwargs.clone(),
-                                    opcode,
-                                    at,
-                                    depth + 1,
-                                );
-                                return self.record(func, args, kwargs, opcode, at, rec.resolved_value());
-                            }
-                            "operator.methodcaller" | "_operator.methodcaller" if !argv.is_empty() => {
-                                if let Some(meth) = inner_args.first().and_then(Value::as_str) {
-                                    let target = self.attr(&argv[0], meth, &func, at);
-                                    let rest = Value::Tuple(Rc::new(inner_args[1..].to_vec()));
-                                    let bound =
-                                        target.unwrap_or_else(|| Value::Unknown(format!("method {meth}").into()));
-                                    let rec = self.call_depth(bound, rest, None, opcode, at, depth + 1);
-                                    return self.record(func, args, kwargs, opcode, at, rec.resolved_value());
-                                }
-                            }
-                            _ => {}
-                        }
+        if depth < 16
+            && let Value::Call(inner) = func.resolved()
+            && inner.value.is_none()
+            && let Some(kind) = inner.func.as_global().map(Global::dotted)
+        {
+            let inner_args = inner.args.items();
+            match kind.as_str() {
+                "functools.partial" | "_functools.partial" if !inner_args.is_empty() => {
+                    let mut all: Vec<Value> = inner_args[1..].to_vec();
+                    all.extend(argv.iter().cloned());
+                    let f = inner_args[0].clone();
+                    let rec = self.call_depth(f, Value::Tuple(Rc::new(all)), kwargs.clone(), opcode, at, depth + 1);
+                    return self.record(func, args, kwargs, opcode, at, rec.resolved_value());
+                }
+                "operator.methodcaller" | "_operator.methodcaller" if !argv.is_empty() => {
+                    if let Some(meth) = inner_args.first().and_then(Value::as_str) {
+                        let target = self.attr(&argv[0], meth, &func, at);
+                        let rest = Value::Tuple(Rc::new(inner_args[1..].to_vec()));
+                        let bound = target.unwrap_or_else(|| Value::Unknown(format!("method {meth}").into()));
+                        let rec = self.call_depth(bound, rest, None, opcode, at, depth + 1);
+                        return self.record(func, args, kwargs, opcode, at, rec.resolved_value());
                     }
                 }
+                _ => {}
             }
         }
         let value = self.evaluate(&func, &argv, at);
@@ -854,11 +844,11 @@ impl<'s> Machine<'s> {
         let call = Rc::new(Call { func, args, kwargs, opcode, offset: at, value, attrs: RefCell::new(Vec::new()) });
         let target = call.func.as_global().cloned();
         self.sink.event(&Event::Call { call: &call, target: target.as_ref() });
-        if let Some(Value::Code(code)) = &call.value {
-            if let Some(by) = &target {
-                let code = code.clone();
-                self.sink.event(&Event::Code { code: &code, offset: at, by });
-            }
+        if let Some(Value::Code(code)) = &call.value
+            && let Some(by) = &target
+        {
+            let code = code.clone();
+            self.sink.event(&Event::Code { code: &code, offset: at, by });
         }
         if let Some(g) = call.value.as_ref().and_then(Value::as_global) {
             let g = g.clone();
@@ -1062,10 +1052,10 @@ impl<'s> Machine<'s> {
                 if let Value::Dict(d) = part.resolved() {
                     let mut attrs = obj.attrs.borrow_mut();
                     for (k, v) in &d.borrow().items {
-                        if let Some(k) = k.as_str() {
-                            if attrs.len() < self.limits.max_container_items {
-                                attrs.push((k.into(), v.clone()));
-                            }
+                        if let Some(k) = k.as_str()
+                            && attrs.len() < self.limits.max_container_items
+                        {
+                            attrs.push((k.into(), v.clone()));
                         }
                     }
                 }
@@ -1216,7 +1206,7 @@ fn decode_base64(data: &[u8], urlsafe: bool) -> Option<Vec<u8>> {
 
 fn decode_hex(data: &[u8]) -> Option<Vec<u8>> {
     let clean: Vec<u8> = data.iter().copied().filter(|c| !c.is_ascii_whitespace()).collect();
-    if clean.len() % 2 != 0 {
+    if !clean.len().is_multiple_of(2) {
         return None;
     }
     clean.chunks(2).map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok()).collect()
@@ -1227,10 +1217,10 @@ fn code_info(argv: &[Value]) -> CodeInfo {
     let mut budget = 10_000usize;
     for a in argv {
         a.walk(&mut budget, &mut |v| {
-            if let Value::Str(t) = v {
-                if strings.len() < 512 {
-                    strings.push(t.s.clone());
-                }
+            if let Value::Str(t) = v
+                && strings.len() < 512
+            {
+                strings.push(t.s.clone());
             }
             true
         });

@@ -667,9 +667,7 @@ fn raw_unicode_escape(s: &[u8]) -> Option<Vec<u8>> {
             let run = s[i..].iter().take_while(|&&b| b == b'\\').count();
             let after = s.get(i + run).copied();
             if run % 2 == 1 && matches!(after, Some(b'u' | b'U')) {
-                for _ in 0..run - 1 {
-                    out.push(b'\\');
-                }
+                out.resize(out.len() + run - 1, b'\\');
                 let digits = if after == Some(b'u') { 4 } else { 8 };
                 let start = i + run + 1;
                 let hex = s.get(start..start + digits)?;
@@ -680,9 +678,7 @@ fn raw_unicode_escape(s: &[u8]) -> Option<Vec<u8>> {
                 push_wtf8(&mut out, v);
                 i = start + digits;
             } else {
-                for _ in 0..run {
-                    out.push(b'\\');
-                }
+                out.resize(out.len() + run, b'\\');
                 i += run;
             }
             continue;
