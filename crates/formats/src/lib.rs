@@ -6,9 +6,12 @@
 pub mod compress;
 pub mod container;
 pub mod joblib;
+pub mod gguf;
 pub mod limits;
 pub mod numpy;
+pub mod onnx;
 pub mod pickle;
+pub mod safetensors;
 pub mod sevenz;
 pub mod tar;
 pub mod zip;

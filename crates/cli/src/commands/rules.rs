@@ -20,7 +20,7 @@ pub fn list(args: RulesArgs) -> Result<ExitCode> {
             writeln!(out)?;
         }
         Format::Text => {
-            for r in rules::RULES {
+            for r in rules::RULES.iter() {
                 writeln!(out, "{}  {:<22} {:<8}  {}", r.code, r.name, r.severity.as_str(), r.summary)?;
             }
             writeln!(out, "\n`modelvet rule CODE` shows a rule's documentation.")?;

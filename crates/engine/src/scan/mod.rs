@@ -1,7 +1,10 @@
 //! The scanner: finds what a target is by its bytes, walks containers and
 //! nested payloads under the limits, and runs the rules on every stream.
 
+mod gguf;
+mod onnx;
 mod pickle;
+mod safetensors;
 
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, SeekFrom};
@@ -285,6 +288,12 @@ impl<'l> Ctx<'l> {
         if numpy::sniff(&head) {
             return self.scan_npy(src, len, depth);
         }
+        if let Some(format) = self.try_gguf(&head, src, len, depth, hint) {
+            return format;
+        }
+        if let Some(format) = self.try_safetensors(&head, src, len, depth, hint) {
+            return format;
+        }
         if let Some(codec) = compress::sniff(&head) {
             return self.scan_compressed(codec, src, len, depth);
         }
@@ -304,7 +313,14 @@ impl<'l> Ctx<'l> {
         }
         if let Some(strength) = modelvet_formats::pickle::sniff(&head) {
             let weak = strength == Sniff::Weak || hint.is_tensor_data();
-            return self.scan_pickle(src, depth, weak);
+            let format = self.scan_pickle(src, depth, weak);
+            if format != "unrecognized" {
+                return format;
+            }
+        }
+        // Protobuf has no magic number: ONNX is tried last.
+        if let Some(format) = self.try_onnx(&head, src, len, depth, hint) {
+            return format;
         }
         "unrecognized"
     }

@@ -8,3 +8,16 @@ pub mod malformed_pickle;
 pub mod state_hijack;
 pub mod unknown_import;
 pub mod unresolved_import;
+
+/// This area's rules, one line each.
+pub static RULES: &[&crate::rules::Rule] = &[
+    &dangerous_import::RULE,
+    &unknown_import::RULE,
+    &code_string_argument::RULE,
+    &code_by_value::RULE,
+    &state_hijack::RULE,
+    &malformed_pickle::RULE,
+    &unresolved_import::RULE,
+    &data_after_stop::RULE,
+    &analysis_limit::RULE,
+];

@@ -1,0 +1,19 @@
+//! ONNX files: recognised by content, parsed by `modelvet_formats::onnx`, judged by `rules::onnx`.
+
+use modelvet_formats::container::ReadSeek;
+
+use super::{Ctx, Hint};
+
+impl Ctx<'_> {
+    /// Scans the stream if it is ONNX; `None` lets the caller try other formats.
+    pub(super) fn try_onnx(
+        &mut self,
+        _head: &[u8],
+        _src: &mut dyn ReadSeek,
+        _len: u64,
+        _depth: u32,
+        _hint: Hint<'_>,
+    ) -> Option<&'static str> {
+        None
+    }
+}

@@ -1,0 +1,1 @@
+//! gguf (not implemented yet).

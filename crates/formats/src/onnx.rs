@@ -1,0 +1,1 @@
+//! onnx (not implemented yet).

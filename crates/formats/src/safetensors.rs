@@ -1,0 +1,1 @@
+//! safetensors (not implemented yet).
