@@ -5,8 +5,8 @@
 
 pub mod compress;
 pub mod container;
-pub mod joblib;
 pub mod gguf;
+pub mod joblib;
 pub mod limits;
 pub mod numpy;
 pub mod onnx;

@@ -5,10 +5,15 @@
 pub mod archive;
 pub mod file;
 pub mod gguf;
+pub mod hf;
+pub mod keras;
 pub mod numpy;
 pub mod onnx;
 pub mod pickle;
+pub mod python;
 pub mod safetensors;
+pub mod template;
+pub mod tf;
 pub mod torch;
 
 use serde::Serialize;
@@ -44,8 +49,22 @@ impl Rule {
 
 /// Every rule: each area's table (`rules/<area>/mod.rs`, one line per rule), in order.
 pub static RULES: std::sync::LazyLock<Vec<&'static Rule>> = std::sync::LazyLock::new(|| {
-    [pickle::RULES, archive::RULES, numpy::RULES, torch::RULES, file::RULES, gguf::RULES, safetensors::RULES, onnx::RULES]
-        .concat()
+    [
+        pickle::RULES,
+        archive::RULES,
+        numpy::RULES,
+        torch::RULES,
+        file::RULES,
+        gguf::RULES,
+        template::RULES,
+        safetensors::RULES,
+        onnx::RULES,
+        keras::RULES,
+        tf::RULES,
+        hf::RULES,
+        python::RULES,
+    ]
+    .concat()
 });
 
 /// Looks a rule up by code (`PKL001`) or name (`dangerous-import`), case-insensitively.

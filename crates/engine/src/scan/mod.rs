@@ -2,9 +2,14 @@
 //! nested payloads under the limits, and runs the rules on every stream.
 
 mod gguf;
+mod json;
+mod keras;
 mod onnx;
 mod pickle;
+mod python;
 mod safetensors;
+mod template;
+mod tf;
 
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, SeekFrom};
@@ -164,7 +169,8 @@ impl Scanner {
             "unscanned"
         } else {
             let mut src = BufReader::with_capacity(64 << 10, file);
-            ctx.scan(&mut src, size, 0, Hint::default())
+            let name = path.to_string_lossy();
+            ctx.scan(&mut src, size, 0, Hint { name: Some(&name) })
         };
         Ok(TargetReport {
             path: display,
@@ -182,7 +188,7 @@ impl Scanner {
         let budget = Budget::new(self.opts.limits.max_total_decompressed_bytes);
         let mut ctx = Ctx::new(&self.opts.limits, &budget, name.to_string());
         let mut src = Cursor::new(data);
-        let format = ctx.scan(&mut src, data.len() as u64, 0, Hint::default());
+        let format = ctx.scan(&mut src, data.len() as u64, 0, Hint { name: Some(name) });
         TargetReport {
             path: name.to_string(),
             format: format.to_string(),
@@ -211,7 +217,7 @@ fn hash_file(path: &Path) -> std::io::Result<String> {
 /// What the surrounding container says about a stream.
 #[derive(Debug, Clone, Copy, Default)]
 struct Hint<'a> {
-    /// The member's name inside its archive.
+    /// The file's path, or the member's name inside its archive.
     name: Option<&'a str>,
 }
 
@@ -294,6 +300,15 @@ impl<'l> Ctx<'l> {
         if let Some(format) = self.try_safetensors(&head, src, len, depth, hint) {
             return format;
         }
+        if let Some(format) = self.try_keras_h5(&head, src, len, depth, hint) {
+            return format;
+        }
+        if let Some(format) = self.try_json(&head, src, len, depth, hint) {
+            return format;
+        }
+        if let Some(format) = self.try_python(&head, src, len, depth, hint) {
+            return format;
+        }
         if let Some(codec) = compress::sniff(&head) {
             return self.scan_compressed(codec, src, len, depth);
         }
@@ -320,6 +335,9 @@ impl<'l> Ctx<'l> {
         }
         // Protobuf has no magic number: ONNX is tried last.
         if let Some(format) = self.try_onnx(&head, src, len, depth, hint) {
+            return format;
+        }
+        if let Some(format) = self.try_tf_graph(&head, src, len, depth, hint) {
             return format;
         }
         "unrecognized"

@@ -2,6 +2,4 @@
 pub mod legacy_format;
 
 /// This area's rules, one line each.
-pub static RULES: &[&crate::rules::Rule] = &[
-    &legacy_format::RULE,
-];
+pub static RULES: &[&crate::rules::Rule] = &[&legacy_format::RULE];
