@@ -197,6 +197,25 @@ pub struct Machine<'s> {
     /// Outer unpicklers suspended while an inline pickle (joblib object array) runs.
     nested: Vec<Frame>,
     outcome: Outcome,
+    tracked: Vec<Tracked>,
+    tracked_prune_at: usize,
+}
+
+/// A weak handle on a mutable value, to empty it when the pickle ends.
+enum Tracked {
+    Seq(std::rc::Weak<RefCell<Seq>>),
+    Map(std::rc::Weak<RefCell<Map>>),
+    Call(std::rc::Weak<Call>),
+}
+
+impl Tracked {
+    fn alive(&self) -> bool {
+        match self {
+            Tracked::Seq(w) => w.strong_count() > 0,
+            Tracked::Map(w) => w.strong_count() > 0,
+            Tracked::Call(w) => w.strong_count() > 0,
+        }
+    }
 }
 
 impl<'s> Machine<'s> {
@@ -213,6 +232,8 @@ impl<'s> Machine<'s> {
             recent_strings: [None, None],
             nested: Vec::new(),
             outcome: Outcome::default(),
+            tracked: Vec::new(),
+            tracked_prune_at: 1024,
         }
     }
 
@@ -282,7 +303,11 @@ impl<'s> Machine<'s> {
             }
         }
         self.outcome.end = reader.position();
-        self.outcome
+        self.break_cycles();
+        self.stack.clear();
+        self.memo = Memo::new();
+        self.nested.clear();
+        std::mem::take(&mut self.outcome)
     }
 
     fn trailing(&mut self, from: u64, len: u64) {
@@ -302,7 +327,58 @@ impl<'s> Machine<'s> {
         self.sink.event(&Event::Anomaly(&a));
     }
 
+    /// Containers can be made to hold themselves (`DUP` + `APPEND`, memo
+    /// tricks), which reference counting alone would leak. Every mutable value
+    /// the machine creates is registered here, weakly, and emptied when a
+    /// pickle ends; dead entries are pruned as the list grows.
+    fn track(&mut self, cell: Tracked) {
+        if self.tracked.len() >= self.tracked_prune_at {
+            self.tracked.retain(Tracked::alive);
+            self.tracked_prune_at = (self.tracked.len() * 2).max(1024);
+        }
+        self.tracked.push(cell);
+    }
+
+    fn new_seq(&mut self, seq: Seq) -> Rc<RefCell<Seq>> {
+        let rc = Rc::new(RefCell::new(seq));
+        self.track(Tracked::Seq(Rc::downgrade(&rc)));
+        rc
+    }
+
+    fn new_map(&mut self) -> Rc<RefCell<Map>> {
+        let rc = Rc::new(RefCell::new(Map::default()));
+        self.track(Tracked::Map(Rc::downgrade(&rc)));
+        rc
+    }
+
+    fn break_cycles(&mut self) {
+        for t in self.tracked.drain(..) {
+            match t {
+                Tracked::Seq(w) => {
+                    if let Some(rc) = w.upgrade() {
+                        let items = std::mem::take(&mut rc.borrow_mut().items);
+                        drop(items);
+                    }
+                }
+                Tracked::Map(w) => {
+                    if let Some(rc) = w.upgrade() {
+                        let items = std::mem::take(&mut rc.borrow_mut().items);
+                        drop(items);
+                    }
+                }
+                Tracked::Call(w) => {
+                    if let Some(rc) = w.upgrade() {
+                        let attrs = std::mem::take(&mut *rc.attrs.borrow_mut());
+                        drop(attrs);
+                    }
+                }
+            }
+        }
+        self.tracked_prune_at = 1024;
+    }
+
     fn reset(&mut self) {
+        self.break_cycles();
         self.stack.clear();
         self.meta.clear();
         self.memo = Memo::new();
@@ -494,11 +570,15 @@ impl<'s> Machine<'s> {
                 let items = self.pop_mark(at, name);
                 self.push(Value::Tuple(Rc::new(items)));
             }
-            op::EMPTY_LIST => self.push(Value::List(Rc::new(RefCell::new(Seq::default())))),
+            op::EMPTY_LIST => {
+                let l = self.new_seq(Seq::default());
+                self.push(Value::List(l));
+            }
             op::LIST => {
                 let items = self.pop_mark(at, name);
                 let seq = self.bounded_seq(items);
-                self.push(Value::List(Rc::new(RefCell::new(seq))));
+                let l = self.new_seq(seq);
+                self.push(Value::List(l));
             }
             op::APPEND => {
                 let v = self.pop(at, name);
@@ -510,10 +590,13 @@ impl<'s> Machine<'s> {
                 let target = self.top(at, name);
                 self.extend(&target, items);
             }
-            op::EMPTY_DICT => self.push(Value::Dict(Rc::new(RefCell::new(Map::default())))),
+            op::EMPTY_DICT => {
+                let d = self.new_map();
+                self.push(Value::Dict(d));
+            }
             op::DICT => {
                 let items = self.pop_mark(at, name);
-                let map = Rc::new(RefCell::new(Map::default()));
+                let map = self.new_map();
                 self.set_items(&map, items);
                 self.push(Value::Dict(map));
             }
@@ -532,7 +615,10 @@ impl<'s> Machine<'s> {
                     self.set_items(d, items);
                 }
             }
-            op::EMPTY_SET => self.push(Value::Set(Rc::new(RefCell::new(Seq::default())))),
+            op::EMPTY_SET => {
+                let set = self.new_seq(Seq::default());
+                self.push(Value::Set(set));
+            }
             op::ADDITEMS => {
                 let items = self.pop_mark(at, name);
                 let target = self.top(at, name);
@@ -1048,6 +1134,7 @@ impl<'s> Machine<'s> {
                 Value::Tuple(t) if t.len() == 2 => (Some(t[0].clone()), Some(t[1].clone())),
                 _ => (Some(state.clone()), None),
             };
+            self.track(Tracked::Call(Rc::downgrade(obj)));
             for part in [dict, slots].into_iter().flatten() {
                 if let Value::Dict(d) = part.resolved() {
                     let mut attrs = obj.attrs.borrow_mut();
