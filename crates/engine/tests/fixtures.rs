@@ -169,3 +169,19 @@ fn specific_rules_fire() {
 fn fixture_paths_exist() {
     assert!(Path::new(&root().join("manifest.csv")).exists());
 }
+
+/// Inputs that once crashed, hung or leaked under the fuzzers (`fuzz/`): each
+/// must still scan to completion. (Leaks are checked by the fuzzers'
+/// LeakSanitizer, which runs these files as seeds.)
+#[test]
+fn fuzz_regressions_scan_cleanly() {
+    let dir = root().join("regressions");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        let rel = format!("regressions/{}", e.file_name().to_string_lossy());
+        let r = scan(&rel);
+        assert!(!r.format.is_empty(), "{rel}");
+        n += 1;
+    }
+    assert!(n >= 1);
+}
