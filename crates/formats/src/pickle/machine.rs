@@ -416,12 +416,13 @@ impl<'s> Machine<'s> {
             if self.degraded {
                 self.step_degraded(&op);
             } else {
-                self.step(&op, reader);
+                let pos = op.pos;
+                self.step(op, reader);
                 if self.stack.len() > self.limits.max_container_items.max(1 << 20)
                     || self.meta.len() > 1 << 16
                     || self.memo.len() > self.limits.max_memo_entries
                 {
-                    self.degrade(op.pos, "stack, mark or memo size limit reached");
+                    self.degrade(pos, "stack, mark or memo size limit reached");
                 }
             }
         }
@@ -500,7 +501,7 @@ impl<'s> Machine<'s> {
         Value::Str(Rc::new(Text { s: lossy(&b.data), len: b.len, offset: b.offset }))
     }
 
-    fn step(&mut self, o: &Op, reader: &mut Reader<'_>) {
+    fn step(&mut self, o: Op, reader: &mut Reader<'_>) {
         let at = o.pos;
         let name = o.info.name;
         match o.info.code {
@@ -548,8 +549,8 @@ impl<'s> Machine<'s> {
                 }
             }
             op::BINBYTES | op::SHORT_BINBYTES | op::BINBYTES8 | op::BYTEARRAY8 => {
-                if let Arg::Bytes(b) = &o.arg {
-                    self.push(Value::Bytes(Rc::new(b.clone())));
+                if let Arg::Bytes(b) = o.arg {
+                    self.push(Value::Bytes(Rc::new(b)));
                 }
             }
             op::NEXT_BUFFER => self.push(Value::Buffer),
