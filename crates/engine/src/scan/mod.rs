@@ -328,7 +328,7 @@ impl<'l> Ctx<'l> {
         }
         if let Some(strength) = modelvet_formats::pickle::sniff(&head) {
             let weak = strength == Sniff::Weak || hint.is_tensor_data();
-            let format = self.scan_pickle(src, depth, weak);
+            let format = self.scan_pickle_stream(src, depth, weak);
             if format != "unrecognized" {
                 return format;
             }
@@ -443,9 +443,8 @@ impl<'l> Ctx<'l> {
                 );
                 self.finding(f);
                 let mut window = container::Window::new(src, h.data_offset, len - h.data_offset);
-                let n = window.len();
                 self.members.push(format!("<object array pickle @ {}>", h.data_offset));
-                self.scan_pickle_len(&mut window, n, depth + 1, false);
+                self.scan_pickle_stream(&mut window, depth + 1, false);
                 self.members.pop();
             }
             Ok(h) => {
@@ -469,7 +468,7 @@ impl<'l> Ctx<'l> {
     /// Looks for pickles hidden in the bytes after the last STOP (a custom
     /// loader can seek to them): each `PROTO` marker is tried, and one that
     /// parses like a pickle is scanned.
-    fn hidden_pickles(&mut self, src: &mut dyn ReadSeek, from: u64, len: u64, depth: u32) {
+    fn hidden_pickles(&mut self, src: &mut dyn ReadSeek, from: u64, len: u64) {
         const WINDOW: u64 = 16 << 20;
         const ATTEMPTS: usize = 256;
         let end = len.min(from.saturating_add(WINDOW));
@@ -501,22 +500,15 @@ impl<'l> Ctx<'l> {
                 }
                 self.members.pop();
                 i += usize::try_from(outcome.end).unwrap_or(buf.len()).max(1);
-                let _ = depth;
             } else {
                 i += 1;
             }
         }
     }
 
-    fn scan_pickle(&mut self, src: &mut dyn ReadSeek, depth: u32, weak: bool) -> &'static str {
-        let len = src.seek(SeekFrom::End(0)).unwrap_or(0);
-        let _ = src.seek(SeekFrom::Start(0));
-        self.scan_pickle_len(src, len, depth, weak)
-    }
-
     /// Runs the pickle machine over the stream and turns its events into findings;
     /// nested payloads it finds are scanned as files of their own.
-    fn scan_pickle_len(&mut self, src: &mut dyn ReadSeek, _len: u64, depth: u32, weak: bool) -> &'static str {
+    fn scan_pickle_stream(&mut self, src: &mut dyn ReadSeek, depth: u32, weak: bool) -> &'static str {
         let mut sink = pickle::PickleSink::new(self.loc(None), MAX_NESTED);
         let outcome = {
             let mut on = |ev: &modelvet_formats::pickle::Event<'_>| sink.on_event(ev);
@@ -528,7 +520,7 @@ impl<'l> Ctx<'l> {
         let nested = std::mem::take(&mut sink.nested);
         self.findings.extend(sink.finish());
         if let Some(from) = outcome.trailing {
-            self.hidden_pickles(src, from, outcome.len, depth);
+            self.hidden_pickles(src, from, outcome.len);
         }
         if outcome.torch_legacy {
             let f = Finding::new(

@@ -154,10 +154,7 @@ impl Memo {
         Self { dense: Vec::new(), sparse: HashMap::new(), count: 0 }
     }
     fn get(&self, k: u64) -> Option<&Value> {
-        if (k as usize) < self.dense.len() && k < usize::MAX as u64 {
-            return Some(&self.dense[k as usize]);
-        }
-        self.sparse.get(&k)
+        usize::try_from(k).ok().and_then(|i| self.dense.get(i)).or_else(|| self.sparse.get(&k))
     }
     fn put(&mut self, k: u64, v: Value) {
         if k < self.dense.len() as u64 {
@@ -905,7 +902,7 @@ impl<'s> Machine<'s> {
                 }
                 "operator.methodcaller" | "_operator.methodcaller" if !argv.is_empty() => {
                     if let Some(meth) = inner_args.first().and_then(Value::as_str) {
-                        let target = self.attr(&argv[0], meth, &func, at);
+                        let target = Self::attr(&argv[0], meth);
                         let rest = Value::Tuple(Rc::new(inner_args[1..].to_vec()));
                         let bound = target.unwrap_or_else(|| Value::Unknown(format!("method {meth}").into()));
                         let rec = self.call_depth(bound, rest, None, opcode, at, depth + 1);
@@ -915,7 +912,7 @@ impl<'s> Machine<'s> {
                 _ => {}
             }
         }
-        let value = self.evaluate(&func, &argv, at);
+        let value = self.evaluate(&func, &argv);
         self.record(func, args, kwargs, opcode, at, value)
     }
 
@@ -951,7 +948,7 @@ impl<'s> Machine<'s> {
     }
 
     /// `getattr(obj, name)` when the answer is a name.
-    fn attr(&mut self, obj: &Value, name: &str, _origin: &Value, _at: u64) -> Option<Value> {
+    fn attr(obj: &Value, name: &str) -> Option<Value> {
         match obj.resolved() {
             Value::Module(m) => Some(Value::Global(Rc::new(Global::new(m, name)))),
             Value::Global(g) => Some(Value::Global(Rc::new(Global::new(&g.module, &format!("{}.{}", g.name, name))))),
@@ -960,7 +957,7 @@ impl<'s> Machine<'s> {
     }
 
     /// The result of calling `func` with `args`, when it can be known statically.
-    fn evaluate(&mut self, func: &Value, argv: &[Value], at: u64) -> Option<Value> {
+    fn evaluate(&mut self, func: &Value, argv: &[Value]) -> Option<Value> {
         let callee = func.resolved();
         if let Value::Call(inner) = callee {
             // attrgetter('a.b')(obj), itemgetter('k')(vars(module))
@@ -972,7 +969,7 @@ impl<'s> Machine<'s> {
                 "operator.attrgetter" | "_operator.attrgetter" | "operator.itemgetter" | "_operator.itemgetter" => {
                     let mut cur = obj.clone();
                     for part in first.split('.') {
-                        cur = self.attr(&cur, part, func, at)?;
+                        cur = Self::attr(&cur, part)?;
                     }
                     Some(cur)
                 }
@@ -990,7 +987,7 @@ impl<'s> Machine<'s> {
                 let obj = argv.first()?.clone();
                 let mut cur = obj;
                 for part in name.split('.') {
-                    cur = self.attr(&cur, part, func, at)?;
+                    cur = Self::attr(&cur, part)?;
                 }
                 Some(cur)
             }
