@@ -49,7 +49,8 @@ fn opcode_heavy_pickle(bencher: divan::Bencher, n: u32) {
 
 #[divan::bench]
 fn pytorch_state_dict(bencher: divan::Bencher) {
-    let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/benign/torch/checkpoint_adam.pt")).unwrap();
+    let data =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/benign/torch/checkpoint_adam.pt")).unwrap();
     let scanner = Scanner::new(Options::default());
     bencher.counter(BytesCount::new(data.len())).bench(|| scanner.scan_bytes("model.pt", divan::black_box(&data)));
 }

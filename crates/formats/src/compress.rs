@@ -163,7 +163,7 @@ pub fn decompress(
     budget: &Budget,
 ) -> Result<Decompressed, Anomaly> {
     let mut pump = Pump::new(compressed_len, limits, budget, codec.name());
-    match codec {
+    pump.guard(|pump| match codec {
         Codec::Gzip => pump.feed(&mut flate2::read::MultiGzDecoder::new(src)),
         Codec::Zlib => pump.feed(&mut flate2::read::ZlibDecoder::new(src)),
         Codec::Bzip2 => pump.feed(&mut bzip2::read::MultiBzDecoder::new(src)),
@@ -172,9 +172,9 @@ pub fn decompress(
             Ok(mut r) => pump.feed(&mut r),
             Err(e) => pump.fail(&e),
         },
-        Codec::Zstd => zstd_frames(&mut pump, src),
+        Codec::Zstd => zstd_frames(pump, src),
         Codec::Lz4Frame => pump.feed(&mut lz4_flex::frame::FrameDecoder::new(src)),
-    }
+    });
     pump.finish()
 }
 
@@ -260,6 +260,18 @@ impl<'a> Pump<'a> {
             max_window: limits.max_decompressed_bytes.clamp(8 << 20, ZSTD_MAX_WINDOW),
             stop: None,
             failed_spool: false,
+        }
+    }
+
+    /// Runs decoding in `f`, turning a panic inside a third-party decoder into
+    /// a [`AnomalyKind::Malformed`] stop (defence in depth: no input should
+    /// panic, but a scanner must not die on one that does). The spool only
+    /// ever holds whole chunks, so it stays consistent.
+    pub(crate) fn guard(&mut self, f: impl FnOnce(&mut Self)) {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
+        if caught.is_err() {
+            let (what, len) = (self.what, self.len);
+            self.stop_with(AnomalyKind::Malformed, format!("{what} decoder panicked after {len} decoded bytes"));
         }
     }
 

@@ -7,13 +7,17 @@ pub mod compress;
 pub mod container;
 pub mod gguf;
 pub mod joblib;
+pub mod keras;
 pub mod limits;
 pub mod numpy;
 pub mod onnx;
 pub mod pickle;
+pub mod python;
 pub mod safetensors;
 pub mod sevenz;
 pub mod tar;
+pub mod template;
+pub mod tf;
 pub mod zip;
 
 pub use limits::Limits;

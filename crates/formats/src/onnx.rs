@@ -1,1 +1,629 @@
-//! onnx (not implemented yet).
+//! ONNX models: a protobuf `ModelProto`. A minimal wire-format reader (no
+//! generated code, no `protoc`) walks just the fields a scan needs: the
+//! graph's nodes (op type and domain), initializers and constant tensors
+//! (external-data entries and string payloads), subgraphs in node attributes
+//! (bounded depth), local functions, training graphs, `opset_import` and
+//! `metadata_props`. Tensor bytes (`raw_data`) are skipped with a seek, never
+//! read, so time stays flat as weights grow.
+//!
+//! A hand-written reader was chosen over `prost` + a vendored `onnx.proto`:
+//! a dozen field numbers are needed, it streams instead of decoding whole
+//! messages (a 2 GB `raw_data` is never allocated), and it adds no build step.
+
+use std::io::SeekFrom;
+
+use crate::container::ReadSeek;
+
+/// Deepest nesting of graphs in attributes (If/Loop/Scan bodies) that is walked.
+pub const MAX_GRAPH_DEPTH: u32 = 32;
+/// Most nodes or tensors kept per list; the rest are counted.
+const MAX_KEPT: usize = 100_000;
+/// Longest string kept (metadata values, tensor strings, external-data values).
+const MAX_STRING: u64 = 16 << 20;
+/// Most bytes of string payloads kept in all.
+const MAX_STRING_TOTAL: u64 = 64 << 20;
+/// Deepest protobuf message nesting tolerated at all.
+const MAX_MESSAGE_DEPTH: u32 = 100;
+
+/// A node: its operator and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub name: String,
+    pub op_type: String,
+    pub domain: String,
+    /// The graph (or function) holding it, e.g. `main_graph/If_0.then_branch`.
+    pub graph: String,
+}
+
+/// A tensor with external data or string contents.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tensor {
+    pub name: String,
+    pub data_type: i64,
+    pub dims: Vec<i64>,
+    /// `external_data` key/value pairs, in order.
+    pub external: Vec<(String, String)>,
+    /// `data_location == EXTERNAL`.
+    pub location_external: bool,
+    /// `string_data` entries (kept up to the limits).
+    pub strings: Vec<Vec<u8>>,
+    pub graph: String,
+    /// Offset of the tensor message in the file.
+    pub offset: u64,
+}
+
+/// What was read from a model.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    pub ir_version: Option<u64>,
+    pub producer: String,
+    pub has_graph: bool,
+    pub opsets: Vec<(String, i64)>,
+    pub metadata: Vec<(String, String)>,
+    /// Every node (up to the limit), including those in subgraphs and functions.
+    pub nodes: Vec<Node>,
+    pub node_count: u64,
+    /// Tensors with external data or string data.
+    pub tensors: Vec<Tensor>,
+    /// Local function domains and names.
+    pub functions: Vec<(String, String)>,
+    /// Wire-format problems (truncation, bad tags) and limits reached.
+    pub errors: Vec<String>,
+    pub depth_limit_hit: bool,
+}
+
+/// Why the top-level message could not be read at all.
+#[derive(Debug)]
+pub struct Error(pub String);
+
+struct Wire<'a> {
+    src: &'a mut dyn ReadSeek,
+    pos: u64,
+    len: u64,
+    strings_kept: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Val {
+    Varint(u64),
+    Fixed,
+    /// Length-delimited: starts at the reader's position, `n` bytes long.
+    Len(u64),
+}
+
+impl Wire<'_> {
+    fn byte(&mut self) -> Result<u8, String> {
+        let mut b = [0u8; 1];
+        self.src.read_exact(&mut b).map_err(|_| format!("truncated at offset {}", self.pos))?;
+        self.pos += 1;
+        Ok(b[0])
+    }
+
+    fn varint(&mut self) -> Result<u64, String> {
+        let mut v = 0u64;
+        for i in 0..10 {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(format!("varint longer than 10 bytes at offset {}", self.pos))
+    }
+
+    /// Reads a tag and its value header; `None` at `end`.
+    fn field(&mut self, end: u64) -> Result<Option<(u64, Val)>, String> {
+        if self.pos >= end {
+            return Ok(None);
+        }
+        let at = self.pos;
+        let tag = self.varint()?;
+        let (num, wt) = (tag >> 3, tag & 7);
+        if num == 0 {
+            return Err(format!("field number 0 at offset {at}"));
+        }
+        let v = match wt {
+            0 => Val::Varint(self.varint()?),
+            1 => {
+                self.skip(8, end)?;
+                Val::Fixed
+            }
+            5 => {
+                self.skip(4, end)?;
+                Val::Fixed
+            }
+            2 => {
+                let n = self.varint()?;
+                if n > end.saturating_sub(self.pos) {
+                    return Err(format!("field {num} at offset {at} claims {n} bytes, beyond its message"));
+                }
+                Val::Len(n)
+            }
+            _ => return Err(format!("wire type {wt} (field {num}) at offset {at}")),
+        };
+        if self.pos > end {
+            return Err(format!("field {num} at offset {at} runs past its message"));
+        }
+        Ok(Some((num, v)))
+    }
+
+    fn skip(&mut self, n: u64, end: u64) -> Result<(), String> {
+        if n > end.saturating_sub(self.pos) || n > self.len.saturating_sub(self.pos) {
+            return Err(format!("truncated at offset {}", self.pos));
+        }
+        if n <= 256 {
+            let mut b = [0u8; 256];
+            self.src.read_exact(&mut b[..n as usize]).map_err(|_| format!("truncated at offset {}", self.pos))?;
+        } else {
+            self.src.seek(SeekFrom::Start(self.pos + n)).map_err(|e| e.to_string())?;
+        }
+        self.pos += n;
+        Ok(())
+    }
+
+    /// Reads `n` bytes if within the limits, else skips them and returns a marker.
+    fn bytes(&mut self, n: u64, end: u64) -> Result<Vec<u8>, String> {
+        if n > MAX_STRING || self.strings_kept + n > MAX_STRING_TOTAL {
+            self.skip(n, end)?;
+            return Ok(format!("<{n} bytes not kept>").into_bytes());
+        }
+        if n > self.len.saturating_sub(self.pos) {
+            return Err(format!("truncated at offset {}", self.pos));
+        }
+        let mut b = vec![0u8; n as usize];
+        self.src.read_exact(&mut b).map_err(|_| format!("truncated at offset {}", self.pos))?;
+        self.pos += n;
+        self.strings_kept += n;
+        Ok(b)
+    }
+
+    fn string(&mut self, n: u64, end: u64) -> Result<String, String> {
+        let b = self.bytes(n, end)?;
+        Ok(String::from_utf8_lossy(&b).into_owned())
+    }
+
+    fn skip_val(&mut self, v: Val, end: u64) -> Result<(), String> {
+        if let Val::Len(n) = v { self.skip(n, end) } else { Ok(()) }
+    }
+}
+
+/// True if the bytes could start a `ModelProto` written by an exporter:
+/// `ir_version` (field 1, varint, 1..=20) comes first.
+pub fn sniff(head: &[u8]) -> bool {
+    head.len() >= 2 && head[0] == 0x08 && (1..=20).contains(&head[1])
+}
+
+/// Parses a `ModelProto` from `len` bytes of `src`. Errors inside nested
+/// messages are recorded in [`Model::errors`]; an error in the top-level
+/// message before any ONNX field was seen returns `Err`.
+pub fn parse(src: &mut dyn ReadSeek, len: u64) -> Result<Model, Error> {
+    src.seek(SeekFrom::Start(0)).map_err(|e| Error(e.to_string()))?;
+    let mut w = Wire { src, pos: 0, len, strings_kept: 0 };
+    let mut m = Model::default();
+    let mut p = Parser { m: &mut m };
+    let res = p.model(&mut w, len);
+    if let Err(e) = res {
+        if m.ir_version.is_none() && !m.has_graph {
+            return Err(Error(e));
+        }
+        m.errors.push(e);
+    }
+    Ok(m)
+}
+
+struct Parser<'m> {
+    m: &'m mut Model,
+}
+
+impl Parser<'_> {
+    fn model(&mut self, w: &mut Wire<'_>, end: u64) -> Result<(), String> {
+        while let Some((num, v)) = w.field(end)? {
+            match (num, v) {
+                (1, Val::Varint(x)) => self.m.ir_version = Some(x),
+                (2, Val::Len(n)) => self.m.producer = w.string(n, end)?,
+                (7, Val::Len(n)) => {
+                    self.m.has_graph = true;
+                    let e = w.pos + n;
+                    self.sub(w, e, |p, w, e| p.graph(w, e, "graph".into(), 0))?;
+                }
+                (8, Val::Len(n)) => {
+                    let e = w.pos + n;
+                    let (d, ver) = self.opset(w, e)?;
+                    self.m.opsets.push((d, ver));
+                }
+                (14, Val::Len(n)) => {
+                    let e = w.pos + n;
+                    let kv = self.entry(w, e)?;
+                    if self.m.metadata.len() < MAX_KEPT {
+                        self.m.metadata.push(kv);
+                    }
+                }
+                (20, Val::Len(n)) => {
+                    // TrainingInfoProto: initialization (1) and algorithm (2) graphs.
+                    let e = w.pos + n;
+                    self.sub(w, e, |p, w, e| {
+                        while let Some((num, v)) = w.field(e)? {
+                            match (num, v) {
+                                (1 | 2, Val::Len(n)) => {
+                                    let ge = w.pos + n;
+                                    p.sub(w, ge, |p, w, ge| p.graph(w, ge, format!("training_info.{num}"), 1))?;
+                                }
+                                _ => w.skip_val(v, e)?,
+                            }
+                        }
+                        Ok(())
+                    })?;
+                }
+                (25, Val::Len(n)) => {
+                    let e = w.pos + n;
+                    self.sub(w, e, |p, w, e| p.function(w, e))?;
+                }
+                _ => w.skip_val(v, end)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses a nested message; an error inside it is recorded and parsing
+    /// resumes after it (its length is known).
+    fn sub(
+        &mut self,
+        w: &mut Wire<'_>,
+        end: u64,
+        f: impl FnOnce(&mut Self, &mut Wire<'_>, u64) -> Result<(), String>,
+    ) -> Result<(), String> {
+        if let Err(e) = f(self, w, end) {
+            if self.m.errors.len() < 64 {
+                self.m.errors.push(e);
+            }
+            w.src.seek(SeekFrom::Start(end)).map_err(|e| e.to_string())?;
+            w.pos = end;
+        } else if w.pos != end {
+            return Err(format!("message ends at {} but was declared to end at {end}", w.pos));
+        }
+        Ok(())
+    }
+
+    fn opset(&mut self, w: &mut Wire<'_>, end: u64) -> Result<(String, i64), String> {
+        let (mut d, mut ver) = (String::new(), 0);
+        while let Some((num, v)) = w.field(end)? {
+            match (num, v) {
+                (1, Val::Len(n)) => d = w.string(n, end)?,
+                (2, Val::Varint(x)) => ver = x as i64,
+                _ => w.skip_val(v, end)?,
+            }
+        }
+        Ok((d, ver))
+    }
+
+    /// StringStringEntryProto: key (1), value (2).
+    fn entry(&mut self, w: &mut Wire<'_>, end: u64) -> Result<(String, String), String> {
+        let (mut k, mut val) = (String::new(), String::new());
+        while let Some((num, v)) = w.field(end)? {
+            match (num, v) {
+                (1, Val::Len(n)) => k = w.string(n, end)?,
+                (2, Val::Len(n)) => val = w.string(n, end)?,
+                _ => w.skip_val(v, end)?,
+            }
+        }
+        Ok((k, val))
+    }
+
+    fn depth_ok(&mut self, depth: u32) -> bool {
+        if depth > MAX_GRAPH_DEPTH {
+            self.m.depth_limit_hit = true;
+            return false;
+        }
+        true
+    }
+
+    fn graph(&mut self, w: &mut Wire<'_>, end: u64, path: String, depth: u32) -> Result<(), String> {
+        if !self.depth_ok(depth) {
+            return w.skip(end - w.pos, end);
+        }
+        let mut path = path;
+        while let Some((num, v)) = w.field(end)? {
+            match (num, v) {
+                (1, Val::Len(n)) => {
+                    let e = w.pos + n;
+                    let p2 = path.clone();
+                    self.sub(w, e, |p, w, e| p.node(w, e, &p2, depth))?;
+                }
+                (2, Val::Len(n)) => {
+                    let name = w.string(n, end)?;
+                    if depth == 0 {
+                        path = name;
+                    }
+                }
+                (5, Val::Len(n)) => {
+                    let e = w.pos + n;
+                    let p2 = path.clone();
+                    self.sub(w, e, |p, w, e| p.tensor(w, e, &p2, 0))?;
+                }
+                (15, Val::Len(n)) => {
+                    let e = w.pos + n;
+                    let p2 = path.clone();
+                    self.sub(w, e, |p, w, e| p.sparse(w, e, &p2, 0))?;
+                }
+                _ => w.skip_val(v, end)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn sparse(&mut self, w: &mut Wire<'_>, end: u64, path: &str, mdepth: u32) -> Result<(), String> {
+        while let Some((num, v)) = w.field(end)? {
+            match (num, v) {
+                (1 | 2, Val::Len(n)) => {
+                    let e = w.pos + n;
+                    self.sub(w, e, |p, w, e| p.tensor(w, e, path, mdepth + 1))?;
+                }
+                _ => w.skip_val(v, end)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn node(&mut self, w: &mut Wire<'_>, end: u64, path: &str, depth: u32) -> Result<(), String> {
+        let mut node = Node { name: String::new(), op_type: String::new(), domain: String::new(), graph: path.into() };
+        let mut attrs = Vec::new();
+        while let Some((num, v)) = w.field(end)? {
+            match (num, v) {
+                (3, Val::Len(n)) => node.name = w.string(n, end)?,
+                (4, Val::Len(n)) => node.op_type = w.string(n, end)?,
+                (7, Val::Len(n)) => node.domain = w.string(n, end)?,
+                (5, Val::Len(n)) => attrs.push((w.pos, w.pos + n)),
+                _ => w.skip_val(v, end)?,
+            }
+        }
+        // Attributes are walked after the node's name is known, for paths.
+        let after = w.pos;
+        let label = if node.name.is_empty() { node.op_type.clone() } else { node.name.clone() };
+        for (s, e) in attrs {
+            w.src.seek(SeekFrom::Start(s)).map_err(|e| e.to_string())?;
+            w.pos = s;
+            let here = format!("{path}/{label}");
+            self.sub(w, e, |p, w, e| p.attribute(w, e, &here, depth))?;
+        }
+        w.src.seek(SeekFrom::Start(after)).map_err(|e| e.to_string())?;
+        w.pos = after;
+        self.m.node_count += 1;
+        if self.m.nodes.len() < MAX_KEPT {
+            self.m.nodes.push(node);
+        }
+        Ok(())
+    }
+
+    fn attribute(&mut self, w: &mut Wire<'_>, end: u64, path: &str, depth: u32) -> Result<(), String> {
+        let mut name = String::new();
+        while let Some((num, v)) = w.field(end)? {
+            match (num, v) {
+                (1, Val::Len(n)) => name = w.string(n, end)?,
+                // t (5), tensors (10)
+                (5 | 10, Val::Len(n)) => {
+                    let e = w.pos + n;
+                    self.sub(w, e, |p, w, e| p.tensor(w, e, path, 0))?;
+                }
+                // sparse_tensor (22), sparse_tensors (23)
+                (22 | 23, Val::Len(n)) => {
+                    let e = w.pos + n;
+                    self.sub(w, e, |p, w, e| p.sparse(w, e, path, 0))?;
+                }
+                // g (6), graphs (11)
+                (6 | 11, Val::Len(n)) => {
+                    let e = w.pos + n;
+                    let here = format!("{path}.{}", if name.is_empty() { "graph" } else { &name });
+                    self.sub(w, e, |p, w, e| p.graph(w, e, here, depth + 1))?;
+                }
+                _ => w.skip_val(v, end)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn tensor(&mut self, w: &mut Wire<'_>, end: u64, path: &str, mdepth: u32) -> Result<(), String> {
+        if mdepth > MAX_MESSAGE_DEPTH {
+            return w.skip(end - w.pos, end);
+        }
+        let mut t = Tensor { graph: path.into(), offset: w.pos, ..Tensor::default() };
+        while let Some((num, v)) = w.field(end)? {
+            match (num, v) {
+                (1, Val::Varint(x)) => push_bounded(&mut t.dims, x as i64),
+                (1, Val::Len(n)) => {
+                    let e = w.pos + n;
+                    while w.pos < e {
+                        let x = w.varint()?;
+                        push_bounded(&mut t.dims, x as i64);
+                    }
+                    if w.pos != e {
+                        return Err("packed dims run past their field".into());
+                    }
+                }
+                (2, Val::Varint(x)) => t.data_type = x as i64,
+                (8, Val::Len(n)) => t.name = w.string(n, end)?,
+                (6, Val::Len(n)) => {
+                    let b = w.bytes(n, end)?;
+                    if t.strings.len() < 4096 {
+                        t.strings.push(b);
+                    }
+                }
+                (13, Val::Len(n)) => {
+                    let e = w.pos + n;
+                    let kv = self.entry(w, e)?;
+                    if t.external.len() < 64 {
+                        t.external.push(kv);
+                    }
+                }
+                (14, Val::Varint(x)) => t.location_external = x == 1,
+                _ => w.skip_val(v, end)?,
+            }
+        }
+        if (!t.external.is_empty() || t.location_external || !t.strings.is_empty()) && self.m.tensors.len() < MAX_KEPT {
+            self.m.tensors.push(t);
+        }
+        Ok(())
+    }
+
+    fn function(&mut self, w: &mut Wire<'_>, end: u64) -> Result<(), String> {
+        let (mut name, mut domain) = (String::new(), String::new());
+        let mut nodes = Vec::new();
+        while let Some((num, v)) = w.field(end)? {
+            match (num, v) {
+                (1, Val::Len(n)) => name = w.string(n, end)?,
+                (10, Val::Len(n)) => domain = w.string(n, end)?,
+                (7, Val::Len(n)) => nodes.push((w.pos, w.pos + n)),
+                (9, Val::Len(n)) => {
+                    let e = w.pos + n;
+                    let (d, ver) = self.opset(w, e)?;
+                    self.m.opsets.push((d, ver));
+                }
+                (14, Val::Len(n)) => {
+                    let e = w.pos + n;
+                    let kv = self.entry(w, e)?;
+                    if self.m.metadata.len() < MAX_KEPT {
+                        self.m.metadata.push(kv);
+                    }
+                }
+                _ => w.skip_val(v, end)?,
+            }
+        }
+        let after = w.pos;
+        let path = format!("function {domain}.{name}");
+        for (s, e) in nodes {
+            w.src.seek(SeekFrom::Start(s)).map_err(|e| e.to_string())?;
+            w.pos = s;
+            self.sub(w, e, |p, w, e| p.node(w, e, &path, 1))?;
+        }
+        w.src.seek(SeekFrom::Start(after)).map_err(|e| e.to_string())?;
+        w.pos = after;
+        if self.m.functions.len() < MAX_KEPT {
+            self.m.functions.push((domain, name));
+        }
+        Ok(())
+    }
+}
+
+fn push_bounded(v: &mut Vec<i64>, x: i64) {
+    if v.len() < 64 {
+        v.push(x);
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    //! A tiny protobuf writer to build models in tests.
+    use std::io::Cursor;
+
+    use super::*;
+
+    pub fn varint(mut v: u64, out: &mut Vec<u8>) {
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+    pub fn int(num: u64, v: u64) -> Vec<u8> {
+        let mut o = Vec::new();
+        varint(num << 3, &mut o);
+        varint(v, &mut o);
+        o
+    }
+    pub fn bytes(num: u64, b: &[u8]) -> Vec<u8> {
+        let mut o = Vec::new();
+        varint((num << 3) | 2, &mut o);
+        varint(b.len() as u64, &mut o);
+        o.extend_from_slice(b);
+        o
+    }
+    pub fn msg(parts: &[Vec<u8>]) -> Vec<u8> {
+        parts.concat()
+    }
+    fn kv(num: u64, k: &str, v: &str) -> Vec<u8> {
+        bytes(num, &msg(&[bytes(1, k.as_bytes()), bytes(2, v.as_bytes())]))
+    }
+
+    fn model() -> Vec<u8> {
+        let inner_node = msg(&[bytes(4, b"PyOp"), bytes(7, b"ai.onnx.contrib"), bytes(3, b"py")]);
+        let body = msg(&[bytes(1, &inner_node), bytes(2, b"body")]);
+        let attr = msg(&[bytes(1, b"then_branch"), bytes(6, &body)]);
+        let node = msg(&[bytes(3, b"if0"), bytes(4, b"If"), bytes(5, &attr)]);
+        let init = msg(&[
+            int(1, 4),
+            int(2, 1),
+            bytes(8, b"w"),
+            kv(13, "location", "../x.bin"),
+            kv(13, "length", "16"),
+            int(14, 1),
+            bytes(9, &[0u8; 1000]),
+        ]);
+        let strt = msg(&[int(2, 8), bytes(8, b"s"), bytes(6, b"hello")]);
+        let graph = msg(&[bytes(1, &node), bytes(2, b"main"), bytes(5, &init), bytes(5, &strt)]);
+        msg(&[
+            int(1, 8),
+            bytes(2, b"pytorch"),
+            bytes(7, &graph),
+            bytes(8, &msg(&[bytes(1, b""), int(2, 17)])),
+            kv(14, "k", "v"),
+        ])
+    }
+
+    #[test]
+    fn parses_nodes_subgraphs_tensors_metadata() {
+        let b = model();
+        assert!(sniff(&b));
+        let m = parse(&mut Cursor::new(&b), b.len() as u64).unwrap();
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        assert_eq!(m.ir_version, Some(8));
+        assert!(m.has_graph);
+        assert_eq!(m.node_count, 2);
+        let py = m.nodes.iter().find(|n| n.op_type == "PyOp").unwrap();
+        assert_eq!(py.domain, "ai.onnx.contrib");
+        assert_eq!(py.graph, "graph/if0.then_branch");
+        assert_eq!(m.tensors.len(), 2);
+        assert_eq!(m.tensors[0].external[0], ("location".into(), "../x.bin".into()));
+        assert!(m.tensors[0].location_external);
+        assert_eq!(m.tensors[0].dims, vec![4]);
+        assert_eq!(m.tensors[1].strings, vec![b"hello".to_vec()]);
+        assert_eq!(m.metadata, vec![("k".into(), "v".into())]);
+        assert_eq!(m.opsets, vec![(String::new(), 17)]);
+    }
+
+    #[test]
+    fn truncated_and_junk_inputs_do_not_panic() {
+        let b = model();
+        for cut in 0..b.len() {
+            let _ = parse(&mut Cursor::new(&b[..cut]), cut as u64);
+        }
+        assert!(parse(&mut Cursor::new(b"\xff\xff\xff"), 3).is_err());
+        assert!(parse(&mut Cursor::new(b""), 0).unwrap().ir_version.is_none());
+        let mut bad = b.clone();
+        bad[3] ^= 0xff;
+        let _ = parse(&mut Cursor::new(&bad), bad.len() as u64);
+    }
+
+    #[test]
+    fn deep_subgraphs_are_bounded() {
+        let mut g = msg(&[bytes(2, b"leaf")]);
+        for _ in 0..(MAX_GRAPH_DEPTH + 5) {
+            let attr = msg(&[bytes(1, b"body"), bytes(6, &g)]);
+            let node = msg(&[bytes(4, b"Loop"), bytes(5, &attr)]);
+            g = msg(&[bytes(1, &node)]);
+        }
+        let b = msg(&[int(1, 8), bytes(7, &g)]);
+        let m = parse(&mut Cursor::new(&b), b.len() as u64).unwrap();
+        assert!(m.depth_limit_hit);
+    }
+
+    #[test]
+    fn oversized_length_is_an_error_not_an_allocation() {
+        let mut b = int(1, 8);
+        b.extend_from_slice(&[0x3a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+        let m = parse(&mut Cursor::new(&b), b.len() as u64).unwrap();
+        assert_eq!(m.errors.len(), 1);
+    }
+}

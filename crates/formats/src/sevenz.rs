@@ -6,8 +6,10 @@
 //! (encrypted, unsupported method, corrupt) is reported and the walk goes on
 //! with the next block.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::io::{Read, Seek, SeekFrom};
+use std::panic::{self, AssertUnwindSafe};
 
 use sevenz_rust2::{Archive, ArchiveEntry, BlockDecoder, Error, Password};
 
@@ -59,10 +61,16 @@ pub fn walk(
     let mem_kb = usize::try_from(limits.max_decompressed_bytes.clamp(16 << 20, 1 << 30) / 1024).unwrap_or(1 << 20);
     let mut source = Window::new(&mut *src, 0, len);
     let password = Password::empty();
-    let archive = match Archive::read_with_memory_limit(&mut source, &password, mem_kb) {
-        Ok(a) => a,
-        Err(e) => {
+    let read =
+        panic::catch_unwind(AssertUnwindSafe(|| Archive::read_with_memory_limit(&mut source, &password, mem_kb)));
+    let archive = match read {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) => {
             log.push(Anomaly::new(classify(&e), format!("cannot read 7z headers: {e}")));
+            return log.finish();
+        }
+        Err(_) => {
+            log.push(Anomaly::new(AnomalyKind::Malformed, "7z header parser panicked"));
             return log.finish();
         }
     };
@@ -111,6 +119,7 @@ pub fn walk(
     }
 
     let mut visited = 0u64;
+    let in_visitor = Cell::new(false);
     let first_pack = archive.stream_map.block_first_pack_stream_index();
     for b in 0..archive.blocks.len() {
         if visited >= limits.max_entries || budget.remaining() == 0 {
@@ -128,11 +137,19 @@ pub fn walk(
         }
         let decoder = BlockDecoder::new_with_memory_limit(1, mem_kb, b, &archive, &password, &mut source);
         let mut cb = |f: &ArchiveEntry, r: &mut dyn Read| -> Result<bool, Error> {
-            Ok(entry(f, r, block_packed, limits, budget, &mut log, &mut visited, visit))
+            Ok(entry(f, r, block_packed, limits, budget, &mut log, &mut visited, &in_visitor, visit))
         };
-        if let Err(e) = decoder.for_each_entries(&mut cb) {
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| decoder.for_each_entries(&mut cb)));
+        let failure = match outcome {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => Some((classify(&e), format!("7z block {b} fails to decode: {e}"))),
+            // The visitor's own panics are not ours to swallow.
+            Err(payload) if in_visitor.get() => panic::resume_unwind(payload),
+            Err(_) => Some((AnomalyKind::Malformed, format!("7z decoder panicked in block {b}"))),
+        };
+        if let Some((kind, detail)) = failure {
             let first = archive.stream_map.block_first_file_index.get(b).and_then(|&i| files.get(i));
-            let mut a = Anomaly::new(classify(&e), format!("7z block {b} fails to decode: {e}"));
+            let mut a = Anomaly::new(kind, detail);
             if let Some(f) = first {
                 a = a.member(f.name.clone());
             }
@@ -166,6 +183,7 @@ fn entry(
     budget: &Budget,
     log: &mut AnomalyLog,
     visited: &mut u64,
+    in_visitor: &Cell<bool>,
     visit: &mut dyn FnMut(&Entry, &mut dyn ReadSeek, u64),
 ) -> bool {
     if *visited >= limits.max_entries {
@@ -177,7 +195,7 @@ fn entry(
     *visited += 1;
     let anomaly = |kind, detail: String| Anomaly::new(kind, detail).member(f.name.clone());
     let mut pump = Pump::new(block_packed, limits, budget, "7z");
-    pump.feed(r);
+    pump.guard(|p| p.feed(r));
     let (mut data, n, _crc, stop) = match pump.finish_with_crc() {
         Ok(d) => d,
         Err(a) => {
@@ -203,7 +221,9 @@ fn entry(
         EntryKind::File
     };
     let entry = Entry { name: f.name.clone(), offset: 0, declared_size: Some(f.size), kind };
+    in_visitor.set(true);
     visit(&entry, &mut data, n);
+    in_visitor.set(false);
     match stop {
         Some(a) => {
             log.push(anomaly(a.kind, a.detail));

@@ -13,6 +13,7 @@
 //! into memory whole, so memory for those is bounded by the file's size only.
 
 use std::collections::HashSet;
+use std::panic::{self, AssertUnwindSafe};
 
 use crate::Limits;
 use crate::container::{Anomaly, AnomalyKind, AnomalyLog, Budget, Entry, EntryKind, ReadSeek, Window, is_traversal};
@@ -81,7 +82,9 @@ pub fn walk(
 ) -> Vec<Anomaly> {
     let mut log = AnomalyLog::new();
     let mut items = Vec::new();
-    {
+    // Headers only; a panic in the tar crate is reported, not propagated
+    // (nothing of ours, and no visitor, runs in here).
+    let read = panic::catch_unwind(AssertUnwindSafe(|| {
         let mut archive = tar::Archive::new(Window::new(&mut *src, 0, len));
         match archive.entries_with_seek() {
             Err(e) => log.push(Anomaly::new(AnomalyKind::Malformed, format!("cannot read tar headers: {e}"))),
@@ -145,6 +148,9 @@ pub fn walk(
                 }
             }
         }
+    }));
+    if read.is_err() {
+        log.push(Anomaly::new(AnomalyKind::Malformed, "tar header parser panicked; later members not read"));
     }
 
     let mut names = HashSet::new();

@@ -685,7 +685,8 @@ impl Walk<'_, '_> {
         let mut pump = Pump::new(avail, self.limits, self.budget, method_name(m.method));
         let win = Window::new(&mut *self.src.r, m.data_start, avail);
         let mut br = BufReader::with_capacity(64 << 10, win);
-        match m.method {
+        let (flags, declared) = (m.flags, m.usize);
+        pump.guard(|pump| match m.method {
             8 => pump.feed(&mut flate2::bufread::DeflateDecoder::new(br)),
             12 => pump.feed(&mut bzip2::bufread::MultiBzDecoder::new(br)),
             14 => {
@@ -704,7 +705,7 @@ impl Walk<'_, '_> {
                         Some(Ok(p)) => {
                             let props = p.first().copied().unwrap_or(0);
                             let dict = le32(&p, 1);
-                            let size = if m.flags & 2 != 0 { u64::MAX } else { m.usize };
+                            let size = if flags & 2 != 0 { u64::MAX } else { declared };
                             match lzma_rust2::LzmaReader::new_with_props(br, size, props, dict, None) {
                                 Ok(mut r) => pump.feed(&mut r),
                                 Err(e) => pump.fail(&e),
@@ -713,10 +714,10 @@ impl Walk<'_, '_> {
                     }
                 }
             }
-            93 => zstd_frames(&mut pump, &mut br),
+            93 => zstd_frames(pump, &mut br),
             95 => pump.feed(&mut lzma_rust2::XzReader::new(br, true)),
             _ => pump.fail(&"unsupported method"),
-        }
+        });
         pump.finish_with_crc()
     }
 
@@ -1050,6 +1051,7 @@ pub fn walk(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::container::MAX_ANOMALIES_PER_KIND;
     use proptest::prelude::*;
     use std::io::{Cursor, Write};
 
@@ -1466,6 +1468,20 @@ mod tests {
         assert!(has(&a, AnomalyKind::Overlap), "{a:?}");
         assert!(has(&a, AnomalyKind::DuplicateName));
         assert_eq!(seen.len(), 2);
+    }
+
+    #[test]
+    fn anomalies_capped_per_kind() {
+        let mut z = Z::default();
+        let off = z.add(M { name: "a", data: b"shared", ..M::default() });
+        for _ in 0..150 {
+            z.relist(M { name: "a", data: b"shared", ..M::default() }, off);
+        }
+        let (seen, a) = run(&z.finish());
+        assert_eq!(seen.len(), 151);
+        let dups: Vec<_> = a.iter().filter(|a| a.kind == AnomalyKind::DuplicateName).collect();
+        assert_eq!(dups.len(), MAX_ANOMALIES_PER_KIND + 1);
+        assert!(dups.last().unwrap().detail.starts_with("50 more"), "{:?}", dups.last());
     }
 
     #[test]

@@ -1,0 +1,8 @@
+#![no_main]
+//! The ONNX protobuf reader on arbitrary bytes.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let mut cur = std::io::Cursor::new(data);
+    let _ = modelvet_formats::onnx::parse(&mut cur, data.len() as u64);
+});
