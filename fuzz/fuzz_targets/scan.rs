@@ -11,6 +11,6 @@ fuzz_target!(|data: &[u8]| {
         max_inline_bytes: 1 << 16,
         ..Limits::default()
     };
-    let scanner = Scanner::new(Options { limits, follow_symlinks: false });
+    let scanner = Scanner::new(Options { limits, ..Options::default() });
     let _ = scanner.scan_bytes("fuzz", data);
 });

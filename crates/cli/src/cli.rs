@@ -88,6 +88,10 @@ pub struct ScanArgs {
     #[arg(long)]
     pub follow_symlinks: bool,
 
+    /// Record each file's SHA-256 in the report (reads every byte; scanning alone reads only what each format needs).
+    #[arg(long)]
+    pub hash: bool,
+
     /// Largest file or archive member scanned, e.g. 512M, 300G.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,

@@ -97,7 +97,7 @@ fn json_report_is_complete_and_stable() {
     let dir = workspace(&[("evil.pkl", EVIL), ("model.pt", CLEAN)]);
     let out_file = dir.path().join("report.json");
     modelvet()
-        .args(["scan", "--format", "json", "--output"])
+        .args(["scan", "--hash", "--format", "json", "--output"])
         .arg(&out_file)
         .arg(dir.path().join("evil.pkl"))
         .arg(dir.path().join("model.pt"))

@@ -36,7 +36,8 @@ struct Target<'a> {
     path: &'a str,
     format: &'a str,
     size: u64,
-    sha256: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sha256: Option<&'a str>,
     verdict: Verdict,
     duration_ms: f64,
     findings: Vec<JsonFinding<'a>>,
@@ -85,7 +86,7 @@ impl Emitter for Json {
                     path: &t.path,
                     format: &t.format,
                     size: t.size,
-                    sha256: &t.sha256,
+                    sha256: t.sha256.as_deref(),
                     verdict: report.verdict(t),
                     duration_ms: t.duration_ms,
                     findings: t.findings.iter().map(JsonFinding::from).collect(),

@@ -41,7 +41,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     if let Some(v) = args.max_entries {
         limits.max_entries = v;
     }
-    let scanner = Scanner::new(Options { limits, follow_symlinks: args.follow_symlinks });
+    let scanner = Scanner::new(Options { limits, follow_symlinks: args.follow_symlinks, hash: args.hash });
 
     let mut items = Vec::new();
     let mut failures = Vec::new();

@@ -46,7 +46,9 @@ pub struct TargetReport {
     /// The format recognised from the file's bytes (`pickle`, `pytorch`, `zip`, ...).
     pub format: String,
     pub size: u64,
-    pub sha256: String,
+    /// SHA-256 of the file, when hashing was asked for ([`Options::hash`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     pub findings: Vec<Finding>,
     pub duration_ms: f64,
 }
@@ -72,6 +74,8 @@ pub struct Options {
     pub limits: Limits,
     /// Scan files that symbolic links point to instead of only reporting the links.
     pub follow_symlinks: bool,
+    /// Compute each file's SHA-256 for the report (reads every byte of the file).
+    pub hash: bool,
 }
 
 /// Scans files. Cheap to clone and share between threads.
@@ -139,7 +143,7 @@ impl Scanner {
                     path: p.display().to_string(),
                     format: "symlink".into(),
                     size: 0,
-                    sha256: String::new(),
+                    sha256: None,
                     findings: vec![f],
                     duration_ms: 0.0,
                 })
@@ -157,7 +161,8 @@ impl Scanner {
         })?;
         let size = file.metadata().map_err(io)?.len();
         let display = path.display().to_string();
-        let sha256 = hash_file(path).map_err(io)?;
+        // Hashing reads the whole file; scanning reads only what the format needs.
+        let sha256 = if self.opts.hash { Some(hash_file(path).map_err(io)?) } else { None };
         let budget = Budget::new(self.opts.limits.max_total_decompressed_bytes);
         let mut ctx = Ctx::new(&self.opts.limits, &budget, display.clone());
         let format = if size > self.opts.limits.max_file_bytes {
@@ -193,7 +198,7 @@ impl Scanner {
             path: name.to_string(),
             format: format.to_string(),
             size: data.len() as u64,
-            sha256: hex::encode(Sha256::digest(data)),
+            sha256: self.opts.hash.then(|| hex::encode(Sha256::digest(data))),
             findings: ctx.findings,
             duration_ms: start.elapsed().as_secs_f64() * 1000.0,
         }
