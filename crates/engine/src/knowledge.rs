@@ -642,7 +642,28 @@ fn module_match(pattern: &str, module: &str) -> bool {
 }
 
 /// Judges the name `module.name` (name may be dotted; empty for a module import).
+/// Answers are cached per thread: model files import the same few names.
 pub fn classify(module: &str, name: &str) -> Class {
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<(String, String), Class>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    CACHE.with(|c| {
+        let key = (module.to_string(), name.to_string());
+        if let Some(&class) = c.borrow().get(&key) {
+            return class;
+        }
+        let class = classify_uncached(module, name);
+        let mut c = c.borrow_mut();
+        if c.len() > 4096 {
+            c.clear();
+        }
+        c.insert(key, class);
+        class
+    })
+}
+
+fn classify_uncached(module: &str, name: &str) -> Class {
     let module = fold_module(module);
     let full = if name.is_empty() { module.clone() } else { format!("{module}.{name}") };
     for (entry, cat) in DANGEROUS {

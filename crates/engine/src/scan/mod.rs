@@ -27,6 +27,8 @@ use crate::rules::{archive as ra, file as rf, numpy as rn, torch as rt};
 
 /// Bytes read to recognise a format.
 const HEAD: usize = 1024;
+/// Files up to this size are read into memory before scanning.
+const SMALL_FILE: u64 = 8 << 20;
 /// Most nested payloads (pickle-in-bytes) scanned per stream.
 const MAX_NESTED: usize = 64;
 
@@ -173,9 +175,19 @@ impl Scanner {
             ));
             "unscanned"
         } else {
-            let mut src = BufReader::with_capacity(64 << 10, file);
             let name = path.to_string_lossy();
-            ctx.scan(&mut src, size, 0, Hint { name: Some(&name) })
+            if size <= SMALL_FILE {
+                // Small files are read whole: archive walkers seek a lot, and
+                // each seek on a buffered file is a system call and a refill.
+                let mut data = Vec::with_capacity(size as usize);
+                let mut file = file;
+                file.read_to_end(&mut data).map_err(io)?;
+                let len = data.len() as u64;
+                ctx.scan(&mut Cursor::new(data), len, 0, Hint { name: Some(&name) })
+            } else {
+                let mut src = BufReader::with_capacity(64 << 10, file);
+                ctx.scan(&mut src, size, 0, Hint { name: Some(&name) })
+            }
         };
         Ok(TargetReport {
             path: display,

@@ -117,9 +117,14 @@ impl<'a> Reader<'a> {
     /// Reads from the current position of `src`; offsets are reported relative to it.
     pub fn new(src: &'a mut dyn ReadSeek, limits: &Limits) -> Self {
         let origin = src.stream_position().unwrap_or(0);
+        // Small streams get a small buffer: zeroing 256 KiB per member adds up
+        // over a folder of thousands of small files.
+        let len = src.seek(SeekFrom::End(0)).map_or(u64::MAX, |end| end.saturating_sub(origin));
+        let _ = src.seek(SeekFrom::Start(origin));
+        let size = usize::try_from(len.saturating_add(16)).unwrap_or(BUF).clamp(4096, BUF);
         Self {
             src,
-            buf: vec![0; BUF],
+            buf: vec![0; size],
             start: 0,
             end: 0,
             pos: 0,
@@ -141,12 +146,13 @@ impl<'a> Reader<'a> {
 
     /// Returns up to `n` upcoming bytes without consuming them.
     pub fn peek(&mut self, n: usize) -> &[u8] {
-        let n = n.min(BUF);
+        let n = n.min(self.buf.len());
         if self.end - self.start < n {
             self.compact();
             while self.end - self.start < n && !self.eof {
-                if self.fill_more().is_err() {
-                    break;
+                match self.fill_more() {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
                 }
             }
         }
