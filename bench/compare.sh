@@ -302,7 +302,8 @@ sync
 
 # --- the runs --------------------------------------------------------------------
 RUNDIR="$DATA/runs"
-rm -rf "$RUNDIR"
+# A full run starts afresh; a partial one (MODELVET_BENCH_ONLY / _TOOLS) replaces only its own rows.
+[[ -z $ONLY && -z $TOOLS ]] && rm -rf "$RUNDIR"
 mkdir -p "$RUNDIR"
 SCRATCH=$(mktemp -d)
 trap 'rm -rf "$SCRATCH"' EXIT
@@ -362,8 +363,6 @@ wanted() { # wanted LIST ITEM
   [[ " $1 " == *" $2 "* ]]
 }
 
-RESULTS="$RUNDIR/results.tsv"
-printf 'input\ttool\tmedian_s\tmin_s\tmax_s\truns\trss_kb\texit\tload1\tnote\n' >"$RESULTS"
 
 for entry in "${INPUTS[@]}"; do
   IFS='|' read -r id path which <<<"$entry"
@@ -387,8 +386,8 @@ for entry in "${INPUTS[@]}"; do
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$RUNDIR/$tag.time")
     note=$(summarize "$tool" "$RUNDIR/$tag.out" "$RUNDIR/$tag.err")
     if ((rc == 124 || rc == 137)); then
-      printf '%s\t%s\t\t\t\t0\t%s\t%s\t%s\t%s\n' "$id" "$tool" "$rss" "timeout" "$load1" \
-        "timed out after ${TIMEOUT}s" >>"$RESULTS"
+      printf '%s\t%s\t\t\t\t0\t%s\t%s\t%s\t%s\t\t\n' "$id" "$tool" "$rss" "timeout" "$load1" \
+        "timed out after ${TIMEOUT}s (probe run); output so far: $note" >"$RUNDIR/$tag.row"
       continue
     fi
     # 2. repeated timed runs
@@ -407,18 +406,31 @@ for entry in "${INPUTS[@]}"; do
 import json, sys
 try:
     r = json.load(open(sys.argv[1]))["results"][0]
-    print(f'{r["median"]:.4f}\t{r["min"]:.4f}\t{r["max"]:.4f}\t{len(r["times"])}')
+    cpu = r["user"] + r["system"]  # means over the runs
+    to = sum(1 for c in r.get("exit_codes", []) if c in (124, 137))
+    print(f'{r["median"]:.4f}\t{r["min"]:.4f}\t{r["max"]:.4f}\t{len(r["times"])}\t{cpu:.4f}\t{to}')
 except Exception:
-    print("\t\t\t0")
+    print("\t\t\t0\t\t")
 PY
 )
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$tool" "$stats" "$rss" "$rc" "$load1" "$note" >>"$RESULTS"
+    IFS=$'\t' read -r s_med s_min s_max s_n s_cpu s_to <<<"$stats"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$tool" "$s_med" "$s_min" "$s_max" "$s_n" \
+      "$rss" "$rc" "$load1" "$note" "$s_cpu" "$s_to" >"$RUNDIR/$tag.row"
+  done
+done
+
+RESULTS="$RUNDIR/results.tsv"
+printf 'input\ttool\tmedian_s\tmin_s\tmax_s\truns\trss_kb\texit\tload1\tnote\tcpu_s\ttimeouts\n' >"$RESULTS"
+for entry in "${INPUTS[@]}"; do
+  for tool in "${ALL_TOOLS[@]}"; do
+    row="$RUNDIR/${entry%%|*}.$tool.row"
+    [[ -f $row ]] && cat "$row" >>"$RESULTS"
   done
 done
 
 # --- report --------------------------------------------------------------------------
 "$PY" - "$RESULTS" "$DATA/manifest.json" "$BIN" "$VENV" "$TIMEOUT" >"$DATA/results.md" <<'PY'
-import csv, json, os, platform, subprocess, sys
+import csv, hashlib, json, os, subprocess, sys
 res_path, man_path, binpath, venv, timeout = sys.argv[1:6]
 rows = list(csv.DictReader(open(res_path), delimiter="\t"))
 man = json.load(open(man_path))
@@ -440,31 +452,31 @@ LABEL = {
     "list_5m": "list(range(5_000_000)), protocol 2",
     "small_1000": "folder of 1,000 small models",
 }
+PEERS = ("picklescan", "modelscan", "fickling", "modelaudit")
 def size(key):
     m = man[key]
-    b = m.get("bytes") or m.get("total_bytes") or 0
-    return b
+    return m.get("bytes") or m.get("total_bytes") or 0
 def human(b):
     for unit, f in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if b >= f:
             return f"{b / f:.1f} {unit}" if b < 100 * f else f"{b / f:.0f} {unit}"
     return f"{b} B"
 def fmt_t(s):
-    if not s:
+    if s in (None, ""):
         return "–"
     s = float(s)
     return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
 def fmt_rss(kb):
     return f"{int(kb) / 1024:.0f} MiB" if kb else "–"
 
-print(f"### Results ({platform.node() or 'host'}, {os.cpu_count()} CPUs)\n")
-print(f"modelvet: `{binpath}` ({ver([binpath, '--version'])}); peers in `{venv}`: "
-      + ", ".join(f"{n} {pipver(n)}" for n in ("picklescan", "modelscan", "fickling", "modelaudit", "numpy")))
-print(f"\nMedian whole-process wall time over the given runs (hyperfine), peak RSS and exit code of one "
-      f"separate run (`/usr/bin/time -v`), per-run time-out {timeout} s. load1 = 1-minute load average "
-      f"when the row started.\n")
-print("| input | size | tool | median | min – max | runs | peak RSS | exit | load1 | note |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+sha = hashlib.sha256(open(binpath, "rb").read()).hexdigest()[:16]
+print(f"modelvet: `{binpath}` ({ver([binpath, '--version'])}, sha256 {sha}…); peers in `{venv}`: "
+      + ", ".join(f"{n} {pipver(n)}" for n in PEERS + ("numpy",)))
+print(f"\nWall = median whole-process wall time over `runs` hyperfine runs (min – max); CPU = mean user+system "
+      f"time per run; peak RSS and exit code from one separate run under `/usr/bin/time -v`; time-out "
+      f"{timeout} s per run; load1 = 1-minute load average when the row started (2 CPUs).\n")
+print("| input | size | tool | wall (median) | min – max | runs | CPU | peak RSS | exit | load1 | note |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     key = r["input"]
     extra = ""
@@ -473,32 +485,45 @@ for r in rows:
     if key == "small_1000":
         extra = f", {man[key]['files']} files"
     mm = f"{fmt_t(r['min_s'])} – {fmt_t(r['max_s'])}" if r["min_s"] else "–"
+    note = r["note"]
+    if r.get("timeouts") and r["timeouts"] not in ("", "0"):
+        note = f"**{r['timeouts']}/{r['runs']} runs timed out**; " + note
     print(f"| {LABEL[key]} | {human(size(key))}{extra} | {r['tool']} | {fmt_t(r['median_s'])} | {mm} | {r['runs']} "
-          f"| {fmt_rss(r['rss_kb'])} | {r['exit']} | {r['load1']} | {r['note']} |")
+          f"| {fmt_t(r.get('cpu_s'))} | {fmt_rss(r['rss_kb'])} | {r['exit']} | {r['load1']} | {note} |")
 
 by = {(r["input"], r["tool"]): r for r in rows}
-def med(i, t):
+def val(i, t, field="median_s"):
     r = by.get((i, t))
-    return float(r["median_s"]) if r and r["median_s"] and r["exit"] != "timeout" else None
+    if not r or r["exit"] == "timeout" or not r.get(field) or r.get("timeouts") not in (None, "", "0"):
+        return None
+    return float(r[field])
 
 print("\n### Derived\n")
 for key in ("torch_1g", "torch_100m", "bytes_200m", "bytes_20m"):
-    m = med(key, "modelvet")
+    m = val(key, "modelvet")
     if m:
-        print(f"- modelvet throughput on {LABEL[key]}: {size(key) / m / 1e9:.2f} GB/s "
+        print(f"- modelvet throughput on {LABEL[key]}: **{size(key) / m / 1e9:.2f} GB/s** wall "
               f"({human(size(key))} in {fmt_t(m)}, whole process)")
 for key in ("list_5m", "small_1000", "torch_1g", "bytes_200m", "tiny_pt"):
-    m = med(key, "modelvet")
-    peers = [(med(key, t), t) for t in ("picklescan", "modelscan", "fickling", "modelaudit")
-             if med(key, t) and by[(key, t)]["exit"] in ("0", "1")]
-    if m and peers:
-        best, who = min(peers)
-        print(f"- {LABEL[key]}: modelvet {fmt_t(m)} vs fastest completing peer {who} {fmt_t(best)} "
-              f"→ **{best / m:.1f}×**" + (f"; modelvet --jobs 1 {fmt_t(med(key, 'modelvet-j1'))} → {best / med(key, 'modelvet-j1'):.1f}×"
-                                         if med(key, 'modelvet-j1') else ""))
-m = med("list_5m", "modelvet")
+    for field, what in (("median_s", "wall"), ("cpu_s", "CPU")):
+        m = val(key, "modelvet", field)
+        # fastest peer that finished within the time-out, whatever its exit code, and the
+        # fastest that gave a verdict (exit 0 or 1) when that is another one
+        done = [(val(key, t, field), t) for t in PEERS if val(key, t, field)]
+        verdict = [(v, t) for v, t in done if by[(key, t)]["exit"] in ("0", "1")]
+        if not (m and done):
+            continue
+        j1 = val(key, "modelvet-j1", field)
+        for label, peers in (("fastest peer", done), ("fastest peer with exit 0/1", verdict)):
+            if not peers or (label != "fastest peer" and min(peers) == min(done)):
+                continue
+            best, who = min(peers)
+            print(f"- {LABEL[key]} ({what}): modelvet {fmt_t(m)} vs {label} {who} {fmt_t(best)} "
+                  f"(exit {by[(key, who)]['exit']}) "
+                  f"→ **{best / m:.1f}×**" + (f"; modelvet --jobs 1 {fmt_t(j1)} → {best / j1:.1f}×" if j1 else ""))
+m = val("list_5m", "modelvet")
 if m:
-    print(f"- modelvet opcode rate on list_5m: {man['list_5m']['opcodes'] / m / 1e6:.1f} M opcodes/s (whole process)")
+    print(f"- modelvet opcode rate on list_5m: {man['list_5m']['opcodes'] / m / 1e6:.1f} M opcodes/s (wall, whole process)")
 def rss(i):
     r = by.get((i, "modelvet"))
     return int(r["rss_kb"]) / 1024 if r and r["rss_kb"] else None
@@ -507,7 +532,7 @@ for small, big in (("bytes_20m", "bytes_200m"), ("torch_100m", "torch_1g")):
     if a and b:
         print(f"- modelvet peak RSS, {LABEL[small]} → {LABEL[big]} ({human(size(small))} → {human(size(big))}, "
               f"{size(big) / size(small):.0f}× the bytes): {a:.0f} MiB → {b:.0f} MiB ({b / a:.2f}×)")
-fp = [f"{r['tool']} on {r['input']} (exit {r['exit']})" for r in rows if r["exit"] not in ("0",)]
+fp = [f"{r['tool']} on {r['input']} (exit {r['exit']})" for r in rows if r["exit"] != "0"]
 print("\nNon-zero exits on these benign inputs: " + ("; ".join(fp) if fp else "none") + ".")
 PY
 cat "$DATA/results.md"
