@@ -177,12 +177,14 @@ impl PickleSink {
     fn call(&mut self, call: &Rc<Call>, target: Option<&Global>) {
         let rendered = || Value::Call(call.clone()).render(EVIDENCE);
         // Attach the first call of an imported name as that import's evidence.
+        let mut known_class = None;
         if let Some(g) = target {
             let key = format!("{}.{}", g.module, g.name);
-            if let Some(&i) = self.index.get(&key)
-                && self.imports[i].evidence.is_none()
-            {
-                self.imports[i].evidence = Some(rendered());
+            if let Some(&i) = self.index.get(&key) {
+                known_class = Some(self.imports[i].class);
+                if self.imports[i].evidence.is_none() {
+                    self.imports[i].evidence = Some(rendered());
+                }
             }
         }
         if let Value::Function(func) = call.func.resolved() {
@@ -196,7 +198,8 @@ impl PickleSink {
             .evidence(rendered());
             self.push(format!("invoke {name}"), f);
         }
-        let class = target.map_or(Class::Unknown, |g| knowledge::classify(&g.module, &g.name));
+        let class =
+            known_class.unwrap_or_else(|| target.map_or(Class::Unknown, |g| knowledge::classify(&g.module, &g.name)));
         if class == Class::Unknown {
             let mut code_arg = None;
             let mut budget = 256usize;
@@ -223,7 +226,8 @@ impl PickleSink {
         }
         // Bytes handed to a deserializer (or that are themselves a pickle) are a nested file.
         let loader = target.is_some_and(|g| knowledge::is_loader(&g.module, &g.name));
-        if self.nested.len() < self.max_nested {
+        // An allowlisted callable that is not a loader never deserializes its arguments.
+        if self.nested.len() < self.max_nested && (loader || class != Class::Safe) {
             let mut found: Option<Vec<u8>> = None;
             let mut budget = 256usize;
             let args = Value::Tuple(Rc::new(call.args.items()));
