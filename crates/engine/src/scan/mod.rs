@@ -301,6 +301,15 @@ impl<'l> Ctx<'l> {
             return "unreadable";
         }
         let _ = src.seek(SeekFrom::Start(0));
+        if hint.is_tensor_data() {
+            // Raw tensor bytes match some format's first bytes by chance; the only
+            // thing a loader could take from such a member is a pickle
+            // (`torch.load(..., pickle_file=...)`), so only that is looked for.
+            return match modelvet_formats::pickle::sniff(&head) {
+                Some(_) => self.scan_pickle_stream(src, depth, true),
+                None => "tensor-data",
+            };
+        }
         if zip::sniff(&head) {
             return self.scan_zip(src, len, depth);
         }
@@ -531,7 +540,9 @@ impl<'l> Ctx<'l> {
             let mut on = |ev: &modelvet_formats::pickle::Event<'_>| sink.on_event(ev);
             Machine::new(&mut on, self.limits).run(src)
         };
-        if weak && !outcome.is_pickle() {
+        // Bytes that only start like a pickle count as one when they import
+        // real names; noise that happens to reach a STOP byte does not.
+        if weak && !(outcome.imports > 0 && outcome.invalid_names == 0) {
             return "unrecognized";
         }
         let nested = std::mem::take(&mut sink.nested);
