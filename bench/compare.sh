@@ -318,7 +318,7 @@ INPUTS=(
   "list_5m|$DATA/list_5m.pkl|all"
   "small_1000|$DATA/small|all"
 )
-ALL_TOOLS=(modelvet modelvet-j1 picklescan modelscan fickling modelaudit)
+ALL_TOOLS=(modelvet modelvet-j1 modelvet-hash picklescan modelscan fickling modelaudit)
 
 # The command line (a shell string) for tool $1 on path $2.
 tool_cmd() {
@@ -327,6 +327,7 @@ tool_cmd() {
   case $tool in
     modelvet) echo "$BIN scan $q" ;;
     modelvet-j1) echo "$BIN scan --jobs 1 $q" ;;
+    modelvet-hash) echo "$BIN scan --hash $q" ;;
     picklescan) echo "$VENV/bin/picklescan -p $q" ;;
     modelscan) echo "$VENV/bin/modelscan -p $q" ;;
     modelaudit) echo "$VENV/bin/modelaudit scan --no-cache $q" ;;
@@ -371,6 +372,8 @@ for entry in "${INPUTS[@]}"; do
     wanted "$TOOLS" "$tool" || continue
     [[ $which == mv && $tool != modelvet ]] && continue
     [[ $tool == modelvet-j1 && $id != small_1000 ]] && continue
+    [[ $tool == modelvet-hash && $id != torch_1g && $id != bytes_200m ]] && continue
+    [[ $tool == modelvet-hash ]] && ! "$BIN" scan --help | grep -q -- --hash && continue
     cmd=$(tool_cmd "$tool" "$path")
     tag="$id.$tool"
     load1=$(cut -d' ' -f1 /proc/loadavg)
@@ -504,6 +507,10 @@ for key in ("torch_1g", "torch_100m", "bytes_200m", "bytes_20m"):
     if m:
         print(f"- modelvet throughput on {LABEL[key]}: **{size(key) / m / 1e9:.2f} GB/s** wall "
               f"({human(size(key))} in {fmt_t(m)}, whole process)")
+    h = val(key, "modelvet-hash")
+    if h:
+        print(f"- modelvet --hash (SHA-256 of the whole file) on {LABEL[key]}: **{size(key) / h / 1e9:.2f} GB/s** wall "
+              f"({fmt_t(h)})")
 for key in ("list_5m", "small_1000", "torch_1g", "bytes_200m", "tiny_pt"):
     for field, what in (("median_s", "wall"), ("cpu_s", "CPU")):
         m = val(key, "modelvet", field)
