@@ -538,7 +538,10 @@ impl<'l> Ctx<'l> {
         let mut sink = pickle::PickleSink::new(self.loc(None), MAX_NESTED);
         let outcome = {
             let mut on = |ev: &modelvet_formats::pickle::Event<'_>| sink.on_event(ev);
-            Machine::new(&mut on, self.limits).run(src)
+            // A weak probe (tensor bytes, text) keeps only short operands: noise that
+            // looks like a long string must not cost a large allocation.
+            let probe = Limits { max_inline_bytes: 64 << 10, ..self.limits.clone() };
+            Machine::new(&mut on, if weak { &probe } else { self.limits }).run(src)
         };
         // Bytes that only start like a pickle count as one when they import
         // real names; noise that happens to reach a STOP byte does not.
