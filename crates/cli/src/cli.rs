@@ -27,6 +27,38 @@ pub enum Command {
     Rules(RulesArgs),
     /// Show one rule's documentation.
     Rule(RuleArgs),
+    /// Write, check or show the policy file (modelvet.toml).
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Write a commented default policy file.
+    #[command(after_help = "Examples:\n  modelvet policy init\n  modelvet policy init ci/modelvet.toml --force")]
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "modelvet.toml", value_name = "FILE")]
+        path: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Validate a policy file and report every problem with its line and column.
+    #[command(after_help = "Examples:\n  modelvet policy check\n  modelvet policy check ci/modelvet.toml\n\n\
+Exit codes: 0 valid (warnings allowed), 1 invalid, 2 the file cannot be read.")]
+    Check {
+        /// The policy file (default: ./modelvet.toml, else the repository root's).
+        #[arg(value_name = "FILE")]
+        path: Option<PathBuf>,
+    },
+    /// Print the policy in force, with defaults filled in.
+    #[command(after_help = "Examples:\n  modelvet policy show\n  modelvet policy show --policy ci/modelvet.toml")]
+    Show {
+        /// The policy file (default: ./modelvet.toml, else the repository root's).
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -37,10 +69,51 @@ pub enum Level {
     Low,
 }
 
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 pub enum Format {
     Text,
     Json,
+    Sarif,
+    Junit,
+    Markdown,
+}
+
+impl Format {
+    /// Whether the format carries fingerprints (so files must be hashed).
+    pub fn needs_hashes(self) -> bool {
+        matches!(self, Format::Json | Format::Sarif)
+    }
+}
+
+/// Where one report goes: `FORMAT=FILE`, or `FILE` in the `--format` format.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputSpec {
+    pub format: Option<Format>,
+    /// `-` is standard output.
+    pub path: PathBuf,
+}
+
+pub fn parse_output(s: &str) -> Result<OutputSpec, String> {
+    if let Some((f, path)) = s.split_once('=') {
+        let format = match f.to_ascii_lowercase().as_str() {
+            "text" => Some(Format::Text),
+            "json" => Some(Format::Json),
+            "sarif" => Some(Format::Sarif),
+            "junit" => Some(Format::Junit),
+            "markdown" | "md" => Some(Format::Markdown),
+            _ => None,
+        };
+        if let Some(format) = format {
+            if path.is_empty() {
+                return Err(format!("{s:?}: no file after `=`"));
+            }
+            return Ok(OutputSpec { format: Some(format), path: PathBuf::from(path) });
+        }
+    }
+    if s.is_empty() {
+        return Err("empty output path".into());
+    }
+    Ok(OutputSpec { format: None, path: PathBuf::from(s) })
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -52,25 +125,47 @@ pub enum ColorChoice {
 
 #[derive(Args)]
 #[command(
-    after_help = "Examples:\n  modelvet scan pytorch_model.bin\n  modelvet scan ~/models --jobs 4\n  modelvet scan --fail-on critical --format json --output report.json model.pkl\n\n\
-Exit codes: 0 nothing at or above the fail level, 1 at least one finding at or above it,\n2 an operational error (missing path, unreadable file, bad arguments)."
+    after_help = "Examples:\n  modelvet scan pytorch_model.bin\n  modelvet scan ~/models --jobs 4\n  modelvet scan --fail-on critical --format json --output report.json model.pkl\n  \
+modelvet scan --output sarif=modelvet.sarif --output markdown=summary.md ./models\n  \
+modelvet scan --policy ci/modelvet.toml --baseline last-week.json --cache ~/.cache/modelvet ./models\n\n\
+Policy: ./modelvet.toml, else the repository root's modelvet.toml, else --policy FILE\n(`modelvet policy init` writes one).\n\n\
+Exit codes: 0 nothing blocks, 1 at least one blocking finding (at or above the fail level,\nor a rule the policy denies), 2 an operational error (missing path, unreadable file,\nbad arguments, invalid policy)."
 )]
 pub struct ScanArgs {
     /// Files or folders to scan (folders are walked recursively).
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<PathBuf>,
 
-    /// Lowest severity that blocks (exit code 1).
-    #[arg(long, value_enum, default_value = "medium")]
-    pub fail_on: Level,
+    /// Lowest severity that blocks (exit code 1) [default: the policy's fail-on, else medium].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<Level>,
 
-    /// Output format.
+    /// Format of the report on standard output (or in a bare `--output FILE`).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 
-    /// Write the report to FILE instead of standard output.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Also write a report to a file: FORMAT=FILE (text, json, sarif, junit, markdown),
+    /// or FILE for the --format report instead of standard output. Repeatable; `-` is
+    /// standard output.
+    #[arg(short, long, value_name = "[FORMAT=]FILE", value_parser = parse_output)]
+    pub output: Vec<OutputSpec>,
+
+    /// Policy file [default: ./modelvet.toml, else the repository root's modelvet.toml].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_policy")]
+    pub policy: Option<PathBuf>,
+
+    /// Ignore any policy file: modelvet's defaults only.
+    #[arg(long)]
+    pub no_policy: bool,
+
+    /// Report only findings not already in this earlier JSON (or SARIF) report.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Reuse results for unchanged files from this folder (keyed by content hash,
+    /// modelvet version and scan settings); created if missing.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
 
     /// Files scanned in parallel (default: one per CPU).
     #[arg(short, long, value_name = "N")]
@@ -113,11 +208,17 @@ pub struct ScanArgs {
     pub max_entries: Option<u64>,
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
 #[derive(Args)]
 pub struct RulesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub format: ListFormat,
 }
 
 #[derive(Args)]
@@ -150,6 +251,20 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::parse_size;
+
+    #[test]
+    fn outputs() {
+        use super::{Format, OutputSpec, parse_output};
+        use std::path::PathBuf;
+        assert_eq!(
+            parse_output("sarif=out/x.sarif"),
+            Ok(OutputSpec { format: Some(Format::Sarif), path: PathBuf::from("out/x.sarif") })
+        );
+        assert_eq!(parse_output("report.json"), Ok(OutputSpec { format: None, path: PathBuf::from("report.json") }));
+        assert_eq!(parse_output("a=b.txt"), Ok(OutputSpec { format: None, path: PathBuf::from("a=b.txt") }));
+        assert_eq!(parse_output("MD=-").map(|o| o.format), Ok(Some(Format::Markdown)));
+        assert!(parse_output("json=").is_err());
+    }
 
     #[test]
     fn sizes() {

@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         cli::Command::Scan(args) => commands::scan::run(args),
         cli::Command::Rules(args) => commands::rules::list(args),
         cli::Command::Rule(args) => commands::rules::show(args),
+        cli::Command::Policy(cmd) => commands::policy::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -110,7 +110,7 @@ fn json_report_is_complete_and_stable() {
     let validator = jsonschema::validator_for(&schema).expect("valid JSON Schema");
     let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "report does not match docs/report.schema.json: {errors:?}");
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], 2);
     assert_eq!(doc["summary"]["blocked"], 1);
     assert_eq!(doc["summary"]["passed"], 1);
     let evil = &doc["targets"][0];

@@ -21,6 +21,8 @@ pub enum Category {
     Debugger,
     Introspection,
     Threads,
+    /// Named in the policy's `[globals] deny`.
+    PolicyDenied,
 }
 
 impl Category {
@@ -38,6 +40,7 @@ impl Category {
             Category::Debugger => "runs code under a debugger or profiler",
             Category::Introspection => "reaches interpreter internals (frames, globals, memory)",
             Category::Threads => "starts threads or installs handlers that run later",
+            Category::PolicyDenied => "is denied by the policy",
         }
     }
 }
@@ -586,6 +589,49 @@ const SAFE: &[(&str, &str)] = &[
     ("peft.tuners.*", "[A-Z]*"),
 ];
 
+/// The named allowlist profiles, and what each covers. `core` (safe standard
+/// library types) is always on; a policy's `profiles = [...]` keeps only the
+/// ones it names, so that, say, a PyTorch-only repository sees scikit-learn
+/// classes as "not on the allowlist".
+pub const PROFILES: &[(&str, &str)] = &[
+    ("core", "Python containers, numbers, dates and other plain standard-library types (always on)"),
+    ("numpy", "NumPy arrays, dtypes, scalars and random generators"),
+    ("torch", "PyTorch tensors, storages, parameters, modules, optimizers, quantization, TorchScript"),
+    ("sklearn", "scikit-learn estimators and joblib array wrappers"),
+    ("scipy", "SciPy sparse matrices, distributions, interpolators, spatial structures"),
+    ("pandas", "pandas frames, series, indexes and arrays"),
+    ("xgboost", "XGBoost models"),
+    ("lightgbm", "LightGBM models"),
+    ("catboost", "CatBoost models"),
+    ("huggingface", "transformers, tokenizers, accelerate and peft argument and configuration classes"),
+];
+
+/// The profile an allowlist module pattern belongs to.
+fn profile_of(module_pattern: &str) -> &'static str {
+    let head = module_pattern.split('.').next().unwrap_or("");
+    match head {
+        "numpy" => "numpy",
+        "torch" | "__torch__" => "torch",
+        "sklearn" | "joblib" => "sklearn",
+        "scipy" => "scipy",
+        "pandas" => "pandas",
+        "xgboost" => "xgboost",
+        "lightgbm" => "lightgbm",
+        "catboost" | "_catboost" => "catboost",
+        "transformers" | "tokenizers" | "accelerate" | "peft" => "huggingface",
+        _ => "core",
+    }
+}
+
+/// Which allowlist profile makes `module.name` safe, if any.
+pub fn safe_profile(module: &str, name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return None;
+    }
+    let module = fold_module(module);
+    SAFE.iter().find(|(m, n)| module_match(m, &module) && name_match(n, name)).map(|(m, _)| profile_of(m))
+}
+
 /// Folds the module aliases the interpreter treats as the same module.
 pub fn fold_module(module: &str) -> String {
     let (head, rest) = module.split_once('.').map_or((module, ""), |(h, r)| (h, r));
@@ -713,6 +759,18 @@ mod tests {
 
     fn dangerous(m: &str, n: &str) -> bool {
         matches!(classify(m, n), Class::Dangerous(_))
+    }
+
+    #[test]
+    fn every_allowlist_entry_has_a_declared_profile() {
+        for (m, _) in SAFE {
+            let p = profile_of(m);
+            assert!(PROFILES.iter().any(|(n, _)| *n == p), "{m} -> {p}");
+        }
+        assert_eq!(safe_profile("torch._utils", "_rebuild_tensor_v2"), Some("torch"));
+        assert_eq!(safe_profile("__builtin__", "set"), Some("core"));
+        assert_eq!(safe_profile("sklearn.linear_model._base", "LinearRegression"), Some("sklearn"));
+        assert_eq!(safe_profile("os", "system"), None);
     }
 
     #[test]

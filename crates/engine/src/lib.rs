@@ -12,12 +12,15 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod cache;
 pub mod finding;
 pub mod knowledge;
+pub mod policy;
 pub mod rules;
 pub mod scan;
+mod target;
 
-pub use finding::{Finding, Location, Severity};
+pub use finding::{Action, Finding, Location, Severity, WaiverUse};
 pub use modelvet_formats::Limits;
 pub use rules::{RULES, Rule};
 pub use scan::{Item, Options, ScanError, Scanner, TargetReport};

@@ -2,13 +2,13 @@
 
 use std::io::{self, Write};
 
-use modelvet_engine::{Finding, Location, Severity};
+use modelvet_engine::{Action, Finding, Location, Severity, WaiverUse};
 use serde::Serialize;
 
-use crate::{Emitter, Report, ScanFailure, Summary, Verdict};
+use crate::{BaselineInfo, Emitter, PolicyInfo, Report, ScanFailure, Summary, Verdict};
 
 /// Version of the JSON layout; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub struct Json {
     pub pretty: bool,
@@ -20,9 +20,14 @@ struct Doc<'a> {
     tool: Tool,
     fail_on: Severity,
     elapsed_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a PolicyInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'a BaselineInfo>,
     summary: Summary,
     targets: Vec<Target<'a>>,
     errors: &'a [ScanFailure],
+    warnings: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -54,6 +59,11 @@ struct JsonFinding<'a> {
     evidence: Option<&'a str>,
     occurrences: u32,
     why: &'static str,
+    fingerprint: &'a str,
+    #[serde(skip_serializing_if = "Action::is_default")]
+    action: Action,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiver: Option<&'a WaiverUse>,
 }
 
 impl<'a> From<&'a Finding> for JsonFinding<'a> {
@@ -67,6 +77,9 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
             evidence: f.evidence.as_deref(),
             occurrences: f.occurrences,
             why: f.rule.summary,
+            fingerprint: &f.fingerprint,
+            action: f.action,
+            waiver: f.waiver.as_ref(),
         }
     }
 }
@@ -78,6 +91,8 @@ impl Emitter for Json {
             tool: Tool { name: "modelvet", version: env!("CARGO_PKG_VERSION") },
             fail_on: report.fail_on,
             elapsed_ms: report.elapsed_ms,
+            policy: report.run.policy.as_ref(),
+            baseline: report.run.baseline.as_ref(),
             summary: report.summary(),
             targets: report
                 .targets
@@ -93,6 +108,7 @@ impl Emitter for Json {
                 })
                 .collect(),
             errors: report.failures,
+            warnings: &report.run.warnings,
         };
         if self.pretty {
             serde_json::to_writer_pretty(&mut *out, &doc)?;

@@ -2,9 +2,13 @@
 #![forbid(unsafe_code)]
 
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 use modelvet_engine::{Severity, TargetReport};
 use serde::Serialize;
@@ -17,7 +21,7 @@ pub enum Verdict {
     Blocked,
     /// Findings, all below the fail level.
     Warn,
-    /// No findings.
+    /// No findings (or only waived ones).
     Pass,
 }
 
@@ -28,6 +32,34 @@ pub struct ScanFailure {
     pub message: String,
 }
 
+/// The policy a run used.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyInfo {
+    pub path: String,
+    /// SHA-256 of the policy file's bytes.
+    pub sha256: String,
+}
+
+/// The baseline a run compared against.
+#[derive(Debug, Clone, Serialize)]
+pub struct BaselineInfo {
+    pub path: String,
+    /// Findings left out because the baseline already had them.
+    pub suppressed: usize,
+}
+
+/// Facts about the run as a whole.
+#[derive(Debug, Clone, Default)]
+pub struct RunInfo {
+    pub policy: Option<PolicyInfo>,
+    /// Policy warnings for the run (unused or expired waivers).
+    pub warnings: Vec<String>,
+    pub baseline: Option<BaselineInfo>,
+    /// Folder that report paths are made relative to in SARIF (the repository
+    /// root); `None` keeps them as scanned.
+    pub root: Option<PathBuf>,
+}
+
 /// Everything an emitter needs to write a report.
 #[derive(Debug)]
 pub struct Report<'a> {
@@ -35,6 +67,7 @@ pub struct Report<'a> {
     pub failures: &'a [ScanFailure],
     pub fail_on: Severity,
     pub elapsed_ms: f64,
+    pub run: &'a RunInfo,
 }
 
 /// Counts for the summary line.
@@ -49,15 +82,24 @@ pub struct Summary {
     pub high: usize,
     pub medium: usize,
     pub low: usize,
+    /// Findings accepted by an active waiver (not counted above).
+    pub waived: usize,
 }
 
 impl Report<'_> {
     pub fn verdict(&self, t: &TargetReport) -> Verdict {
-        match t.max_severity() {
-            Some(s) if s >= self.fail_on => Verdict::Blocked,
-            Some(_) => Verdict::Warn,
-            None => Verdict::Pass,
+        if t.blocked(self.fail_on) {
+            Verdict::Blocked
+        } else if t.warns(self.fail_on) {
+            Verdict::Warn
+        } else {
+            Verdict::Pass
         }
+    }
+
+    /// Whether the run blocks (exit code 1).
+    pub fn blocked(&self) -> bool {
+        self.targets.iter().any(|t| t.blocked(self.fail_on))
     }
 
     pub fn summary(&self) -> Summary {
@@ -69,6 +111,10 @@ impl Report<'_> {
                 Verdict::Pass => s.passed += 1,
             }
             for f in &t.findings {
+                if f.is_waived() {
+                    s.waived += 1;
+                    continue;
+                }
                 match f.severity {
                     Severity::Critical => s.critical += 1,
                     Severity::High => s.high += 1,

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use modelvet_engine::{Severity, TargetReport};
+use modelvet_engine::{Action, Severity, TargetReport};
 
 use crate::{Emitter, Report, Verdict};
 
@@ -49,8 +49,23 @@ impl Text {
         )?;
         for f in &t.findings {
             let sev = self.paint(sev_color(f.severity), &format!("{:<8}", f.severity.as_str()));
+            if self.quiet && f.is_waived() {
+                continue;
+            }
             let times = if f.occurrences > 1 { format!(" (×{})", f.occurrences) } else { String::new() };
-            writeln!(out, "  {sev} {} {}{times}", self.paint(BOLD, f.rule.code), f.rule.name)?;
+            let policy = match (f.is_waived(), f.action) {
+                (true, _) => " [waived]",
+                (false, Action::Warn) => " [policy: warn]",
+                (false, Action::Deny) => " [policy: deny]",
+                (false, Action::Default) => "",
+            };
+            writeln!(
+                out,
+                "  {sev} {} {}{times}{}",
+                self.paint(BOLD, f.rule.code),
+                f.rule.name,
+                self.paint(DIM, policy)
+            )?;
             let mut at: Vec<String> = f.location.members.clone();
             if let Some(o) = f.location.offset {
                 at.push(format!("byte {o}"));
@@ -63,6 +78,15 @@ impl Text {
                 writeln!(out, "           {} {}", self.paint(DIM, "evidence:"), e)?;
             }
             writeln!(out, "           {} {}", self.paint(DIM, "why:"), f.rule.summary)?;
+            if let Some(w) = &f.waiver {
+                let until = w.expires.as_deref().map(|d| format!(" (until {d})")).unwrap_or_default();
+                if w.expired {
+                    let d = w.expires.as_deref().unwrap_or("?");
+                    writeln!(out, "           {} expired on {d}: {}", self.paint("\x1b[1;33m", "waiver:"), w.reason)?;
+                } else {
+                    writeln!(out, "           {} {}{until}", self.paint(DIM, "waived:"), w.reason)?;
+                }
+            }
         }
         Ok(())
     }
@@ -88,11 +112,21 @@ impl Emitter for Text {
         for e in report.failures {
             writeln!(out, "{} {}: {}", self.paint("\x1b[1;35m", "ERROR  "), e.path, e.message)?;
         }
+        for w in &report.run.warnings {
+            writeln!(out, "{} {w}", self.paint("\x1b[1;33m", "warning:"))?;
+        }
         let s = report.summary();
         let files = if s.targets == 1 { "file" } else { "files" };
+        let mut extra = String::new();
+        if s.waived > 0 {
+            extra.push_str(&format!(", {} waived", s.waived));
+        }
+        if let Some(b) = &report.run.baseline {
+            extra.push_str(&format!(", {} in baseline", b.suppressed));
+        }
         writeln!(
             out,
-            "\n{} {files} scanned in {:.2} s: {} blocked, {} warned, {} passed{} · findings: {} critical, {} high, {} medium, {} low (fail level: {})",
+            "\n{} {files} scanned in {:.2} s: {} blocked, {} warned, {} passed{} · findings: {} critical, {} high, {} medium, {} low{extra} (fail level: {})",
             s.targets,
             report.elapsed_ms / 1000.0,
             s.blocked,
@@ -104,6 +138,14 @@ impl Emitter for Text {
             s.medium,
             s.low,
             report.fail_on
-        )
+        )?;
+        if let Some(p) = &report.run.policy {
+            writeln!(
+                out,
+                "{}",
+                self.paint(DIM, &format!("policy: {} (sha256 {})", p.path, &p.sha256[..12.min(p.sha256.len())]))
+            )?;
+        }
+        Ok(())
     }
 }

@@ -1,3 +1,4 @@
 //! One file per subcommand.
+pub mod policy;
 pub mod rules;
 pub mod scan;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use modelvet_engine::rules;
 
-use crate::cli::{Format, RuleArgs, RulesArgs};
+use crate::cli::{ListFormat as Format, RuleArgs, RulesArgs};
 
 pub fn list(args: RulesArgs) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();

@@ -1,16 +1,25 @@
-//! `modelvet scan`: collect targets, scan them in parallel, write the report,
-//! map the outcome to an exit code.
+//! `modelvet scan`: load the policy, collect targets, scan them in parallel
+//! (through the cache if asked), apply the policy and the baseline, write
+//! every requested report, map the outcome to an exit code.
 
+use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use modelvet_engine::cache::Cache;
+use modelvet_engine::policy::{Date, WaiverUsage};
 use modelvet_engine::{Item, Limits, Options, ScanError, Scanner, Severity, TargetReport};
-use modelvet_report::{Emitter, Report, ScanFailure, json::Json, text::Text};
+use modelvet_report::{
+    BaselineInfo, Emitter, PolicyInfo, Report, RunInfo, ScanFailure, json::Json, junit::Junit, markdown::Markdown,
+    sarif::Sarif, text::Text,
+};
 use rayon::prelude::*;
 
+use super::policy::{load_policy, relative_path, repository_root};
 use crate::cli::{ColorChoice, Format, Level, ScanArgs};
 
 fn severity(l: Level) -> Severity {
@@ -22,8 +31,72 @@ fn severity(l: Level) -> Severity {
     }
 }
 
+/// Where reports go: (format, file or `None` for standard output).
+fn destinations(args: &ScanArgs) -> Vec<(Format, Option<PathBuf>)> {
+    let mut out = Vec::new();
+    let mut stdout_taken = false;
+    for o in &args.output {
+        let path = (o.path.as_os_str() != "-").then(|| o.path.clone());
+        if o.format.is_none() {
+            stdout_taken = true;
+        }
+        out.push((o.format.unwrap_or(args.format), path));
+    }
+    if !stdout_taken {
+        out.insert(0, (args.format, None));
+    }
+    out
+}
+
+/// Fingerprints from an earlier JSON report or SARIF log.
+fn read_baseline(path: &Path) -> Result<HashSet<String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read baseline {}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+        format!("baseline {} is not JSON (expected a modelvet JSON or SARIF report)", path.display())
+    })?;
+    let mut set = HashSet::new();
+    let mut findings = 0usize;
+    if let Some(targets) = v.get("targets").and_then(|t| t.as_array()) {
+        for f in targets.iter().filter_map(|t| t.get("findings")?.as_array()).flatten() {
+            findings += 1;
+            if let Some(fp) = f.get("fingerprint").and_then(|x| x.as_str()) {
+                set.insert(fp.to_string());
+            }
+        }
+    } else if let Some(runs) = v.get("runs").and_then(|r| r.as_array()) {
+        for r in runs.iter().filter_map(|r| r.get("results")?.as_array()).flatten() {
+            findings += 1;
+            if let Some(fp) = r.pointer("/partialFingerprints/modelvet~1v1").and_then(|x| x.as_str()) {
+                set.insert(fp.to_string());
+            }
+        }
+    } else {
+        bail!("baseline {} is neither a modelvet JSON report nor a SARIF log", path.display());
+    }
+    if findings > 0 && set.is_empty() {
+        bail!(
+            "baseline {} has findings but no fingerprints (written by modelvet before 0.1 schema 2?); \
+             regenerate it with `modelvet scan --format json`",
+            path.display()
+        );
+    }
+    Ok(set)
+}
+
 pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let start = Instant::now();
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let policy = load_policy(args.policy.as_deref(), args.no_policy, &cwd)?;
+    // Paths in policies are relative to the policy's folder; without a
+    // policy, to the current folder.
+    let policy_root = policy
+        .source
+        .as_ref()
+        .and_then(|s| s.path.parent().map(|p| if p.as_os_str().is_empty() { cwd.clone() } else { cwd.join(p) }))
+        .unwrap_or_else(|| cwd.clone());
+    let fail_on = args.fail_on.map(severity).or(policy.fail_on).unwrap_or(Severity::Medium);
+    let dests = destinations(&args);
+
     let mut limits = Limits::default();
     if let Some(v) = args.max_file_size {
         limits.max_file_bytes = v;
@@ -41,15 +114,52 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     if let Some(v) = args.max_entries {
         limits.max_entries = v;
     }
-    let scanner = Scanner::new(Options { limits, follow_symlinks: args.follow_symlinks, hash: args.hash });
+    let baseline = match &args.baseline {
+        Some(p) => Some((p, read_baseline(p)?)),
+        None => None,
+    };
+    let cache = match &args.cache {
+        Some(dir) => Some(
+            Cache::open(dir, &limits, &policy.scan_key())
+                .with_context(|| format!("cannot use cache folder {}", dir.display()))?,
+        ),
+        None => None,
+    };
+    // Fingerprints, baselines, caches and hash waivers need content hashes.
+    let hash = args.hash
+        || dests.iter().any(|(f, _)| f.needs_hashes())
+        || baseline.is_some()
+        || cache.is_some()
+        || policy.needs_hashes();
+    let scanner = Scanner::new(Options {
+        limits: limits.clone(),
+        follow_symlinks: args.follow_symlinks,
+        hash,
+        globals: policy.globals.clone(),
+    });
 
     let mut items = Vec::new();
     let mut failures = Vec::new();
+    let mut excluded = 0usize;
     for t in &args.targets {
         match scanner.collect(t) {
-            Ok(found) => items.extend(found),
+            Ok(found) => {
+                for item in found {
+                    let p = match &item {
+                        Item::File(p) | Item::Symlink(p, _) => p,
+                    };
+                    if policy.paths.admits(&relative_path(&policy_root, p)) {
+                        items.push(item);
+                    } else {
+                        excluded += 1;
+                    }
+                }
+            }
             Err(e) => failures.push(failure(&e)),
         }
+    }
+    if excluded > 0 && !args.quiet {
+        eprintln!("modelvet: {excluded} file(s) skipped by the policy's [paths]");
     }
 
     let progress = if !args.quiet && std::io::stderr().is_terminal() && items.len() > 1 {
@@ -72,7 +182,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         items
             .par_iter()
             .map(|item: &Item| {
-                let r = scanner.scan_item(item);
+                let r = match &cache {
+                    Some(c) => scanner.scan_item_cached(item, c),
+                    None => scanner.scan_item(item),
+                };
                 if let Some(pb) = &progress {
                     pb.inc(1);
                 }
@@ -84,39 +197,74 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         pb.finish_and_clear();
     }
 
+    let today = Date::today();
+    let mut usage = WaiverUsage::new(&policy);
+    let mut suppressed = 0usize;
     let mut targets = Vec::with_capacity(results.len());
     for r in results {
         match r {
-            Ok(t) => targets.push(t),
+            Ok(mut t) => {
+                let rel = relative_path(&policy_root, Path::new(&t.path));
+                policy.apply(&mut t, &rel, today, &mut usage);
+                t.assign_fingerprints();
+                if let Some((_, fps)) = &baseline {
+                    let before = t.findings.len();
+                    t.findings.retain(|f| !fps.contains(&f.fingerprint));
+                    suppressed += before - t.findings.len();
+                }
+                targets.push(t);
+            }
             Err(e) => failures.push(failure(&e)),
         }
     }
 
-    let fail_on = severity(args.fail_on);
-    let report =
-        Report { targets: &targets, failures: &failures, fail_on, elapsed_ms: start.elapsed().as_secs_f64() * 1000.0 };
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    let mut warnings = policy.expired_waivers(today);
+    warnings.extend(policy.unused_waivers(&usage));
+    let run = RunInfo {
+        policy: policy
+            .source
+            .as_ref()
+            .map(|s| PolicyInfo { path: s.path.display().to_string(), sha256: s.sha256.clone() }),
+        warnings,
+        baseline: baseline.as_ref().map(|(p, _)| BaselineInfo { path: p.display().to_string(), suppressed }),
+        root: Some(repository_root(&cwd)),
     };
-    let emitter: Box<dyn Emitter> = match args.format {
-        Format::Text => Box::new(Text { color, quiet: args.quiet }),
-        Format::Json => Box::new(Json { pretty: true }),
+    let report = Report {
+        targets: &targets,
+        failures: &failures,
+        fail_on,
+        elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
+        run: &run,
     };
-    match &args.output {
-        Some(path) => {
-            let mut f = std::io::BufWriter::new(
-                std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
-            );
-            emitter.emit(&report, &mut f)?;
-            f.flush()?;
-        }
-        None => {
-            let mut out = std::io::stdout().lock();
-            emitter.emit(&report, &mut out)?;
-            out.flush()?;
+    for (format, path) in &dests {
+        let to_terminal = path.is_none() && std::io::stdout().is_terminal();
+        let color = match args.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+        };
+        let emitter: Box<dyn Emitter> = match format {
+            Format::Text => Box::new(Text { color: color && path.is_none(), quiet: args.quiet }),
+            Format::Json => Box::new(Json { pretty: true }),
+            Format::Sarif => Box::new(Sarif),
+            Format::Junit => Box::new(Junit),
+            Format::Markdown => Box::new(Markdown),
+        };
+        match path {
+            Some(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                }
+                let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+                let mut f = std::io::BufWriter::new(file);
+                emitter.emit(&report, &mut f).with_context(|| format!("cannot write {}", path.display()))?;
+                f.flush().with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            None => {
+                let mut out = std::io::stdout().lock();
+                emitter.emit(&report, &mut out)?;
+                out.flush()?;
+            }
         }
     }
 
@@ -126,8 +274,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::from(2));
     }
-    let blocked = targets.iter().any(|t| t.max_severity().is_some_and(|s| s >= fail_on));
-    Ok(if blocked { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if report.blocked() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn failure(e: &ScanError) -> ScanFailure {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{Ctx, Hint};
 use crate::finding::{Finding, Severity};
-use crate::knowledge::{Class, classify};
+use crate::knowledge::Class;
 use crate::rules::keras as rk;
 
 /// Namespaces whose classes and functions Keras models normally name.
@@ -248,8 +248,11 @@ impl Ctx<'_> {
         let callee = if cn == "function" { cfg.and_then(Value::as_str) } else { None };
         let target = callee.unwrap_or(cn);
         if let Some(m) = module {
-            if !in_keras_namespace(m) {
-                let (sev, what) = match classify(m, target) {
+            // The team's own layers, allowed by name in the policy, pass.
+            let class = self.globals.classify(m, target);
+            let allowed = class == Class::Safe && self.globals.allows(m, target);
+            if !in_keras_namespace(m) && !allowed {
+                let (sev, what) = match class {
                     Class::Dangerous(cat) => (Severity::Critical, format!(" ({})", cat.describe())),
                     _ => (Severity::High, String::new()),
                 };
@@ -266,7 +269,7 @@ impl Ctx<'_> {
             }
         } else if let Some((m, n)) = cn.rsplit_once('.') {
             // tf.keras 2 never writes dotted class names; a dotted one is resolved as a path.
-            if let Class::Dangerous(cat) = classify(m, n) {
+            if let Class::Dangerous(cat) = self.globals.classify(m, n) {
                 let f = Finding::new(
                     &rk::foreign_module::RULE,
                     format!("`{path}` has class_name {cn}, which {}", cat.describe()),

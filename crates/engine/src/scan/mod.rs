@@ -23,6 +23,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::finding::{Finding, Location, Severity};
+use crate::policy::GlobalPolicy;
 use crate::rules::{archive as ra, file as rf, numpy as rn, torch as rt};
 
 /// Bytes read to recognise a format.
@@ -78,6 +79,8 @@ pub struct Options {
     pub follow_symlinks: bool,
     /// Compute each file's SHA-256 for the report (reads every byte of the file).
     pub hash: bool,
+    /// The policy's `[globals]`: extra allowed/denied Python names and profiles.
+    pub globals: GlobalPolicy,
 }
 
 /// Scans files. Cheap to clone and share between threads.
@@ -92,7 +95,8 @@ impl Scanner {
     }
 
     /// Expands a target into the files to scan: the file itself, or every file
-    /// under a folder (sorted; symbolic links reported rather than followed).
+    /// under a folder (sorted; symbolic links reported rather than followed;
+    /// `.git`, `.hg` and `.svn` folders skipped).
     pub fn collect(&self, target: &Path) -> Result<Vec<Item>, ScanError> {
         let meta = std::fs::metadata(target).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => ScanError::NotFound { path: target.to_path_buf() },
@@ -120,7 +124,11 @@ impl Scanner {
                         out.push(Item::Symlink(path, to));
                     }
                 } else if ft.is_dir() {
-                    subdirs.push(path);
+                    // Version-control metadata is not the project's content
+                    // (what it tracks is scanned in the working tree).
+                    if !matches!(e.file_name().to_str(), Some(".git" | ".hg" | ".svn")) {
+                        subdirs.push(path);
+                    }
                 } else if ft.is_file() {
                     out.push(Item::File(path));
                 }
@@ -155,6 +163,11 @@ impl Scanner {
 
     /// Scans one file.
     pub fn scan_file(&self, path: &Path) -> Result<TargetReport, ScanError> {
+        self.scan_file_with(path, None)
+    }
+
+    /// Scans one file whose SHA-256 may already be known (from a cache lookup).
+    pub(crate) fn scan_file_with(&self, path: &Path, known_sha256: Option<String>) -> Result<TargetReport, ScanError> {
         let start = Instant::now();
         let io = |e| ScanError::Io { path: path.to_path_buf(), source: e };
         let file = File::open(path).map_err(|e| match e.kind() {
@@ -164,9 +177,12 @@ impl Scanner {
         let size = file.metadata().map_err(io)?.len();
         let display = path.display().to_string();
         // Hashing reads the whole file; scanning reads only what the format needs.
-        let sha256 = if self.opts.hash { Some(hash_file(path).map_err(io)?) } else { None };
+        let mut sha256 = known_sha256;
+        if self.opts.hash && sha256.is_none() && (size > SMALL_FILE || size > self.opts.limits.max_file_bytes) {
+            sha256 = Some(hash_file(path).map_err(io)?);
+        }
         let budget = Budget::new(self.opts.limits.max_total_decompressed_bytes);
-        let mut ctx = Ctx::new(&self.opts.limits, &budget, display.clone());
+        let mut ctx = Ctx::new(&self.opts.limits, &self.opts.globals, &budget, display.clone());
         let format = if size > self.opts.limits.max_file_bytes {
             ctx.finding(Finding::new(
                 &rf::file_too_large::RULE,
@@ -182,6 +198,9 @@ impl Scanner {
                 let mut data = Vec::with_capacity(size as usize);
                 let mut file = file;
                 file.read_to_end(&mut data).map_err(io)?;
+                if self.opts.hash && sha256.is_none() {
+                    sha256 = Some(hex::encode(Sha256::digest(&data)));
+                }
                 let len = data.len() as u64;
                 ctx.scan(&mut Cursor::new(data), len, 0, Hint { name: Some(&name) })
             } else {
@@ -203,7 +222,7 @@ impl Scanner {
     pub fn scan_bytes(&self, name: &str, data: &[u8]) -> TargetReport {
         let start = Instant::now();
         let budget = Budget::new(self.opts.limits.max_total_decompressed_bytes);
-        let mut ctx = Ctx::new(&self.opts.limits, &budget, name.to_string());
+        let mut ctx = Ctx::new(&self.opts.limits, &self.opts.globals, &budget, name.to_string());
         let mut src = Cursor::new(data);
         let format = ctx.scan(&mut src, data.len() as u64, 0, Hint { name: Some(name) });
         TargetReport {
@@ -217,7 +236,7 @@ impl Scanner {
     }
 }
 
-fn hash_file(path: &Path) -> std::io::Result<String> {
+pub(crate) fn hash_file(path: &Path) -> std::io::Result<String> {
     let mut f = File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -252,6 +271,7 @@ impl Hint<'_> {
 
 struct Ctx<'l> {
     limits: &'l Limits,
+    globals: &'l GlobalPolicy,
     budget: &'l Budget,
     path: String,
     members: Vec<String>,
@@ -262,8 +282,8 @@ type Walker =
     fn(&mut dyn ReadSeek, u64, &Limits, &Budget, &mut dyn FnMut(&Entry, &mut dyn ReadSeek, u64)) -> Vec<ArcAnomaly>;
 
 impl<'l> Ctx<'l> {
-    fn new(limits: &'l Limits, budget: &'l Budget, path: String) -> Self {
-        Self { limits, budget, path, members: Vec::new(), findings: Vec::new() }
+    fn new(limits: &'l Limits, globals: &'l GlobalPolicy, budget: &'l Budget, path: String) -> Self {
+        Self { limits, globals, budget, path, members: Vec::new(), findings: Vec::new() }
     }
 
     fn loc(&self, offset: Option<u64>) -> Location {
@@ -512,7 +532,7 @@ impl<'l> Ctx<'l> {
             attempts += 1;
             let at = from + i as u64;
             let mut window = container::Window::new(&mut *src, at, len - at);
-            let mut sink = pickle::PickleSink::new(Location { offset: None, ..self.loc(None) }, 0);
+            let mut sink = pickle::PickleSink::new(Location { offset: None, ..self.loc(None) }, 0, self.globals);
             let outcome = {
                 let mut on = |ev: &modelvet_formats::pickle::Event<'_>| sink.on_event(ev);
                 Machine::new(&mut on, self.limits).run(&mut window)
@@ -535,7 +555,7 @@ impl<'l> Ctx<'l> {
     /// Runs the pickle machine over the stream and turns its events into findings;
     /// nested payloads it finds are scanned as files of their own.
     fn scan_pickle_stream(&mut self, src: &mut dyn ReadSeek, depth: u32, weak: bool) -> &'static str {
-        let mut sink = pickle::PickleSink::new(self.loc(None), MAX_NESTED);
+        let mut sink = pickle::PickleSink::new(self.loc(None), MAX_NESTED, self.globals);
         let outcome = {
             let mut on = |ev: &modelvet_formats::pickle::Event<'_>| sink.on_event(ev);
             // A weak probe (tensor bytes, text) keeps only short operands: noise that

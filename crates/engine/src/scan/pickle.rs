@@ -8,6 +8,7 @@ use modelvet_formats::pickle::value::{Call, Global, Value};
 
 use crate::finding::{Finding, Location, Severity};
 use crate::knowledge::{self, Class};
+use crate::policy::GlobalPolicy;
 use crate::rules::pickle as r;
 
 const EVIDENCE: usize = 240;
@@ -31,7 +32,8 @@ struct ImportEntry {
 }
 
 /// Collects findings for one pickle stream.
-pub struct PickleSink {
+pub struct PickleSink<'g> {
+    globals: &'g GlobalPolicy,
     base: Location,
     imports: Vec<ImportEntry>,
     index: HashMap<String, usize>,
@@ -42,9 +44,10 @@ pub struct PickleSink {
     max_nested: usize,
 }
 
-impl PickleSink {
-    pub fn new(base: Location, max_nested: usize) -> Self {
+impl<'g> PickleSink<'g> {
+    pub fn new(base: Location, max_nested: usize, globals: &'g GlobalPolicy) -> Self {
         Self {
+            globals,
             base,
             imports: Vec::new(),
             index: HashMap::new(),
@@ -160,7 +163,7 @@ impl PickleSink {
             self.imports[i].count += 1;
             return;
         }
-        let class = knowledge::classify(&g.module, &g.name);
+        let class = self.globals.classify(&g.module, &g.name);
         self.index.insert(key, self.imports.len());
         self.imports.push(ImportEntry {
             global: g.clone(),
@@ -199,7 +202,7 @@ impl PickleSink {
             self.push(format!("invoke {name}"), f);
         }
         let class =
-            known_class.unwrap_or_else(|| target.map_or(Class::Unknown, |g| knowledge::classify(&g.module, &g.name)));
+            known_class.unwrap_or_else(|| target.map_or(Class::Unknown, |g| self.globals.classify(&g.module, &g.name)));
         if class == Class::Unknown {
             let mut code_arg = None;
             let mut budget = 256usize;

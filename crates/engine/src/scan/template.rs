@@ -45,7 +45,8 @@ mod tests {
     fn check(text: &str) -> Vec<(&'static str, Severity)> {
         let limits = Limits::default();
         let budget = Budget::new(limits.max_total_decompressed_bytes);
-        let mut ctx = Ctx::new(&limits, &budget, "tokenizer_config.json".into());
+        let globals = crate::policy::GlobalPolicy::default();
+        let mut ctx = Ctx::new(&limits, &globals, &budget, "tokenizer_config.json".into());
         ctx.check_chat_template("chat_template", text, None);
         assert!(ctx.members.is_empty());
         ctx.findings.iter().map(|f| (f.rule.code, f.severity)).collect()
