@@ -33,6 +33,20 @@ fn esc(s: &str) -> String {
     o
 }
 
+/// Escapes text for HTML (inside `<summary>`, where Markdown escapes do not apply).
+fn html(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            c if c.is_control() => " ".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// A code span that holds any text: fenced with more backticks than it contains.
 fn code(s: &str) -> String {
     let clean: String = s.chars().map(|c| if c == '\n' || c == '\r' || c.is_control() { ' ' } else { c }).collect();
@@ -148,7 +162,7 @@ impl Emitter for Markdown {
                 "<details{}><summary>{} {}</summary>\n",
                 if report.verdict(t) == Verdict::Blocked { " open" } else { "" },
                 icon(report.verdict(t)),
-                esc(&t.path)
+                html(&t.path)
             );
             for f in &t.findings {
                 if written >= MAX_FINDINGS {
