@@ -469,3 +469,51 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Microsoft's SARIF Multitool (from npm, `@microsoft/sarif-multitool`), with
+/// its SARIF and GitHub (`GH…`) rule sets: what code scanning's ingestion
+/// checks. `.ci/run` installs it and sets `MODELVET_SARIF_MULTITOOL` and
+/// `MODELVET_REQUIRE_SARIF_MULTITOOL=1`; elsewhere the test is skipped with a
+/// notice unless required.
+#[test]
+fn sarif_passes_the_sarif_multitool_with_github_rules() {
+    let tool = std::env::var_os("MODELVET_SARIF_MULTITOOL").map(PathBuf::from);
+    let Some(tool) = tool.filter(|t| t.is_file()) else {
+        assert!(
+            std::env::var_os("MODELVET_REQUIRE_SARIF_MULTITOOL").is_none(),
+            "MODELVET_REQUIRE_SARIF_MULTITOOL is set but MODELVET_SARIF_MULTITOOL does not name the Sarif.Multitool binary"
+        );
+        eprintln!(
+            "skipped: set MODELVET_SARIF_MULTITOOL to the Sarif.Multitool binary (npm @microsoft/sarif-multitool)"
+        );
+        return;
+    };
+    let r = Repo::new(&[("models/evil.pkl", EVIL), ("models/m.pt", CLEAN), ("models/w.pkl", UNKNOWN)]);
+    r.put("models/evil.pt", &fixture("../examples/models/evil_checkpoint.pt.hex"));
+    r.policy("[[waivers]]\npath = \"models/w.pkl\"\nrule = \"PKL002\"\nreason = \"our class\"\n");
+    let (code, _, err) = r.run(&["scan", "--output", "sarif=modelvet.sarif", "models", "missing.pt"]);
+    assert_eq!(code, 2, "{err}");
+    // A hand-made log that breaks GitHub's rules proves the tool reports problems.
+    r.put("bad.sarif", br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[]}]}"#);
+    let problems = |file: &str| -> Vec<String> {
+        let log = r.path().join(format!("{file}.validation.sarif"));
+        let out = std::process::Command::new(&tool)
+            .current_dir(r.path())
+            .args(["validate", "--rule-kind", "Gh;Sarif", "--level", "Error;Warning", "--log", "ForceOverwrite", "-o"])
+            .arg(&log)
+            .arg(file)
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&log).unwrap_or_else(|e| {
+            panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        }))
+        .unwrap();
+        doc["runs"][0]["results"]
+            .as_array()
+            .map(|a| a.iter().map(|x| format!("{} {}", x["ruleId"], x["message"])).collect())
+            .unwrap_or_default()
+    };
+    assert!(!problems("bad.sarif").is_empty(), "the validator found nothing wrong with a broken log");
+    let p = problems("modelvet.sarif");
+    assert!(p.is_empty(), "SARIF Multitool (SARIF + GitHub rules) errors/warnings:\n{}", p.join("\n"));
+}

@@ -50,11 +50,22 @@ fn full_description(rule: &Rule) -> String {
         .unwrap_or_else(|| rule.summary.to_string())
 }
 
+/// `dangerous-import` → `DangerousImport` (SARIF's friendly-name convention).
+fn pascal(kebab: &str) -> String {
+    kebab
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
 fn descriptor(rule: &Rule) -> Value {
     let area = rule.path.split('/').next().unwrap_or("");
     json!({
         "id": rule.code,
-        "name": rule.name,
+        "name": pascal(rule.name),
         "shortDescription": { "text": rule.summary },
         "fullDescription": { "text": full_description(rule) },
         "help": { "text": rule.doc(), "markdown": rule.doc() },
@@ -62,6 +73,7 @@ fn descriptor(rule: &Rule) -> Value {
         "defaultConfiguration": { "level": level(rule.severity) },
         "properties": {
             "tags": ["security", "supply-chain", area],
+            "modelvet/name": rule.name,
             "precision": if rule.severity >= Severity::High { "high" } else { "medium" },
             "problem.severity": if rule.severity >= Severity::High { "error" } else if rule.severity == Severity::Medium { "warning" } else { "recommendation" },
             "security-severity": security_severity(rule.severity),
@@ -248,6 +260,12 @@ impl Emitter for Sarif {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(pascal("dangerous-import"), "DangerousImport");
+        assert_eq!(pascal("tf-python-callback-op"), "TfPythonCallbackOp");
+    }
 
     #[test]
     fn uris() {
