@@ -10,9 +10,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Vet machine-learning model files before anyone loads them",
     long_about = "modelvet statically analyses model files (pickle, PyTorch, joblib, NumPy, \
-                  dill, and the archives that hold them) and reports code that would run on \
-                  load. It never executes, imports or unpickles what it inspects.",
-    after_help = "Examples:\n  modelvet scan model.pt\n  modelvet scan --fail-on high --format json -o report.json ./models\n  modelvet rules\n  modelvet rule PKL001\n\nExit codes: 0 nothing at or above the fail level, 1 blocked, 2 operational error."
+                  dill, Keras, TensorFlow, ONNX, GGUF, safetensors, Hugging Face repositories, \
+                  and the archives that hold them) and reports code that would run on load. \
+                  It never executes, imports or unpickles what it inspects.",
+    after_help = "Examples:\n  modelvet scan model.pt\n  modelvet scan --fail-on high --format json -o report.json ./models\n  modelvet scan --output sarif=modelvet.sarif ./models\n  modelvet policy init\n  modelvet rules\n  modelvet rule PKL001\n\nExit codes: 0 nothing at or above the fail level, 1 blocked, 2 operational error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -128,7 +129,7 @@ pub enum ColorChoice {
     after_help = "Examples:\n  modelvet scan pytorch_model.bin\n  modelvet scan ~/models --jobs 4\n  modelvet scan --fail-on critical --format json --output report.json model.pkl\n  \
 modelvet scan --output sarif=modelvet.sarif --output markdown=summary.md ./models\n  \
 modelvet scan --policy ci/modelvet.toml --baseline last-week.json --cache ~/.cache/modelvet ./models\n\n\
-Policy: ./modelvet.toml, else the repository root's modelvet.toml, else --policy FILE\n(`modelvet policy init` writes one).\n\n\
+Policy: --policy FILE, else ./modelvet.toml, else the repository root's modelvet.toml\n(`modelvet policy init` writes one; --no-policy ignores them).\n\n\
 Exit codes: 0 nothing blocks, 1 at least one blocking finding (at or above the fail level,\nor a rule the policy denies), 2 an operational error (missing path, unreadable file,\nbad arguments, invalid policy)."
 )]
 pub struct ScanArgs {
