@@ -9,7 +9,9 @@
 //!
 //! The hook used is `modelvet-system` (modelvet on PATH): PATH starts with the
 //! folder of the `modelvet` binary this test suite built. The `language: rust`
-//! hook differs only in how pre-commit gets the binary (`cargo install`).
+//! hook differs only in how pre-commit gets the binary (`cargo install` of the
+//! root package); it is tested too when `MODELVET_PRE_COMMIT_RUST=1`, since
+//! that means a full build.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -63,31 +65,41 @@ struct Sandbox {
 }
 
 impl Sandbox {
+    /// The `modelvet-system` hook from a hook repository holding only this
+    /// repository's `.pre-commit-hooks.yaml` (the working copy's, committed anew).
     fn new(pre_commit: PathBuf) -> Sandbox {
-        let tmp = tempfile::tempdir().unwrap();
-        let base = tmp.path().canonicalize().unwrap();
-        let (hooks, project, home, cache) =
-            (base.join("hooks"), base.join("project"), base.join("home"), base.join("pre-commit-home"));
-        for d in [&hooks, &project, &home, &cache] {
-            std::fs::create_dir_all(d).unwrap();
-        }
-        std::fs::write(home.join(".gitconfig"), "").unwrap();
-        let sb = Sandbox { _tmp: tmp, project, home, cache, pre_commit };
-
+        let sb = Sandbox::empty(pre_commit);
+        let hooks = sb.project.with_file_name("hooks");
+        std::fs::create_dir_all(&hooks).unwrap();
         std::fs::copy(repo_root().join(".pre-commit-hooks.yaml"), hooks.join(".pre-commit-hooks.yaml")).unwrap();
         sb.git(&hooks, &["init", "-q", "-b", "main"]);
         sb.git(&hooks, &["add", ".pre-commit-hooks.yaml"]);
         sb.git(&hooks, &["commit", "-q", "-m", "hooks"]);
         let rev = String::from_utf8(sb.git(&hooks, &["rev-parse", "HEAD"]).stdout).unwrap().trim().to_string();
-
-        sb.git(&sb.project, &["init", "-q", "-b", "main"]);
-        let config = format!(
-            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: modelvet-system\n",
-            hooks.to_str().expect("UTF-8 temp path")
-        );
-        sb.write(".pre-commit-config.yaml", config.as_bytes());
-        sb.git(&sb.project, &["add", ".pre-commit-config.yaml"]);
+        sb.use_hook(&hooks, &rev, "modelvet-system");
         sb
+    }
+
+    fn empty(pre_commit: PathBuf) -> Sandbox {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().canonicalize().unwrap();
+        let (project, home, cache) = (base.join("project"), base.join("home"), base.join("pre-commit-home"));
+        for d in [&project, &home, &cache] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(home.join(".gitconfig"), "").unwrap();
+        Sandbox { _tmp: tmp, project, home, cache, pre_commit }
+    }
+
+    /// Writes and stages a `.pre-commit-config.yaml` that uses hook `id` of `repo` at `rev`.
+    fn use_hook(&self, repo: &Path, rev: &str, id: &str) {
+        self.git(&self.project, &["init", "-q", "-b", "main"]);
+        let config = format!(
+            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: {id}\n",
+            repo.to_str().expect("UTF-8 path")
+        );
+        self.write(".pre-commit-config.yaml", config.as_bytes());
+        self.git(&self.project, &["add", ".pre-commit-config.yaml"]);
     }
 
     /// A command with a controlled environment: the built `modelvet` first on
@@ -97,6 +109,13 @@ impl Sandbox {
         let path = std::env::var_os("PATH").unwrap_or_default();
         let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(&path))).unwrap();
         let mut cmd = Command::new(program);
+        if let Some(real_home) = std::env::var_os("HOME").map(PathBuf::from) {
+            for (var, dir) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
+                if std::env::var_os(var).is_none() && real_home.join(dir).is_dir() {
+                    cmd.env(var, real_home.join(dir));
+                }
+            }
+        }
         cmd.current_dir(dir)
             .env("PATH", path)
             .env("HOME", &self.home)
@@ -213,4 +232,36 @@ fn python_sources_are_not_passed_to_the_hook() {
     let log = text(&out);
     assert_eq!(out.status.code(), Some(0), "{log}");
     assert!(log.contains("clean_state_dict.pt") && !log.contains("train.py"), "only the model was passed:\n{log}");
+}
+
+/// The `language: rust` hook: pre-commit clones this repository at HEAD (the
+/// committed state) and runs `cargo install --path .`, which builds the root
+/// package's `modelvet-hook`. A full build, so opt-in: `MODELVET_PRE_COMMIT_RUST=1`
+/// (release profile overridden to opt-level 0 to keep it to a few minutes).
+#[test]
+fn rust_hook_builds_from_the_repository_and_blocks() {
+    if !std::env::var("MODELVET_PRE_COMMIT_RUST").is_ok_and(|v| v == "1") {
+        eprintln!("notice: set MODELVET_PRE_COMMIT_RUST=1 to build and run the `language: rust` hook");
+        return;
+    }
+    let Some(pc) = pre_commit() else { return };
+    let sb = Sandbox::empty(pc);
+    let repo = repo_root().canonicalize().unwrap();
+    let rev = sb.command(Path::new("git"), &repo).args(["rev-parse", "HEAD"]).output().unwrap();
+    assert!(rev.status.success(), "{} is not a git checkout", repo.display());
+    sb.use_hook(&repo, String::from_utf8(rev.stdout).unwrap().trim(), "modelvet");
+    sb.stage("models/evil_checkpoint.pt", &fixture("examples/models/evil_checkpoint.pt.hex"));
+
+    let out = sb
+        .command(&sb.pre_commit, &sb.project)
+        .args(["run", "--verbose", "--color", "never"])
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
+        .env("CARGO_PROFILE_RELEASE_LTO", "off")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "0")
+        .output()
+        .unwrap();
+    let log = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(log.contains("- hook id: modelvet\n") && log.contains("PKL001"), "{log}");
 }
