@@ -311,7 +311,7 @@ fn ci_docs_name_the_real_inputs_and_hooks() {
 
 /// The action's scan and result scripts, run with bash against the built
 /// binary the way the runner would (inputs arrive as `MV_*` variables).
-/// SARIF and the job summary are off here: they need `--output FORMAT=FILE`.
+/// The SARIF report and the job summary are written as the runner would see them.
 #[test]
 fn action_scan_step_records_the_exit_code() {
     let Ok(bash) = which("bash") else {
@@ -345,16 +345,19 @@ fn action_scan_step_records_the_exit_code() {
             .env("MV_PATHS", paths)
             .env("MV_FAIL_ON", fail_on)
             .env("MV_POLICY", "")
-            .env("MV_SARIF", "")
+            .env("MV_SARIF", "reports/modelvet.sarif")
             .env("MV_ARGS", "--jobs 1")
             .env("GITHUB_OUTPUT", &output_file)
-            .env_remove("GITHUB_STEP_SUMMARY")
+            .env("GITHUB_STEP_SUMMARY", tmp.path().join("summary.md"))
             .output()
             .unwrap();
         let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         assert_eq!(out.status.code(), Some(0), "the scan step itself succeeds:\n{log}");
         let recorded = std::fs::read_to_string(&output_file).unwrap();
         let code = recorded.lines().find_map(|l| l.strip_prefix("exit-code=")).expect("exit-code output").to_string();
+        if code != "2" {
+            assert!(recorded.contains("sarif=reports/modelvet.sarif"), "{recorded}");
+        }
         (code, log)
     };
     let result_exit = |code: &str| {
@@ -365,6 +368,12 @@ fn action_scan_step_records_the_exit_code() {
     assert_eq!(code, "1", "{log}");
     assert!(log.contains("PKL001") && log.contains("clean.pt"), "both paths scanned:\n{log}");
     assert_eq!(result_exit(&code), Some(1));
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("reports/modelvet.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert_eq!(sarif["runs"][0]["results"][0]["ruleId"], "PKL001");
+    let summary = std::fs::read_to_string(tmp.path().join("summary.md")).unwrap();
+    assert!(summary.starts_with("## 🛑 modelvet blocked") && summary.contains("`evil.pt`"), "{summary}");
 
     // Splitting is on whitespace: quote-free paths only; a folder with a space is two paths.
     let (code, log) = run("models dir", "critical");
@@ -374,4 +383,33 @@ fn action_scan_step_records_the_exit_code() {
     let (code, log) = run("  clean\n", "critical");
     assert_eq!(code, "0", "{log}");
     assert_eq!(result_exit(&code), Some(0));
+}
+
+/// `action-validator` (npm `@action-validator/cli`: the SchemaStore GitHub
+/// Action schema plus glob checks) accepts action.yml and rejects a broken
+/// copy. `.ci/run` installs it and sets `MODELVET_ACTION_VALIDATOR` and
+/// `MODELVET_REQUIRE_ACTION_VALIDATOR=1`; elsewhere the test is skipped with a
+/// notice unless required.
+#[test]
+fn action_yml_passes_action_validator() {
+    let tool = std::env::var_os("MODELVET_ACTION_VALIDATOR").map(PathBuf::from).filter(|t| t.is_file());
+    let Some(tool) = tool else {
+        assert!(
+            std::env::var_os("MODELVET_REQUIRE_ACTION_VALIDATOR").is_none(),
+            "MODELVET_REQUIRE_ACTION_VALIDATOR is set but MODELVET_ACTION_VALIDATOR does not name the action-validator binary"
+        );
+        eprintln!("skipped: set MODELVET_ACTION_VALIDATOR to action-validator (npm @action-validator/cli)");
+        return;
+    };
+    let run = |path: &std::path::Path| {
+        let out = std::process::Command::new(&tool).arg(path).output().unwrap();
+        (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    };
+    let (code, log) = run(&root().join("action.yml"));
+    assert_eq!(code, Some(0), "action.yml:\n{log}");
+    let tmp = tempfile::tempdir().unwrap();
+    let broken = tmp.path().join("action.yml");
+    std::fs::write(&broken, read("action.yml").replace("  using: composite", "  using: composit")).unwrap();
+    let (code, log) = run(&broken);
+    assert_ne!(code, Some(0), "a broken action passed:\n{log}");
 }
