@@ -196,6 +196,8 @@ pub struct Machine<'s> {
     outcome: Outcome,
     tracked: Vec<Tracked>,
     tracked_prune_at: usize,
+    /// Scratch space for canonical callee names.
+    key_buf: String,
 }
 
 /// A weak handle on a mutable value, to empty it when the pickle ends.
@@ -231,6 +233,7 @@ impl<'s> Machine<'s> {
             outcome: Outcome::default(),
             tracked: Vec::new(),
             tracked_prune_at: 1024,
+            key_buf: String::new(),
         }
     }
 
@@ -494,10 +497,6 @@ impl<'s> Machine<'s> {
         }
     }
 
-    fn text(&self, b: &Blob) -> Value {
-        Value::Str(Rc::new(Text { s: lossy(&b.data), len: b.len, offset: b.offset }))
-    }
-
     fn step(&mut self, o: Op, reader: &mut Reader<'_>) {
         let at = o.pos;
         let name = o.info.name;
@@ -534,14 +533,14 @@ impl<'s> Machine<'s> {
             }
             op::STRING | op::BINSTRING | op::SHORT_BINSTRING => {
                 // Decoded to `str` by Python 3's unpickler (encoding="ASCII" by default).
-                if let Arg::Bytes(b) = &o.arg {
-                    let v = self.text(b);
+                if let Arg::Bytes(b) = o.arg {
+                    let v = text(b);
                     self.push(v);
                 }
             }
             op::UNICODE | op::BINUNICODE | op::SHORT_BINUNICODE | op::BINUNICODE8 => {
-                if let Arg::Str(b) = &o.arg {
-                    let v = self.text(b);
+                if let Arg::Str(b) = o.arg {
+                    let v = text(b);
                     self.push(v);
                 }
             }
@@ -793,8 +792,8 @@ impl<'s> Machine<'s> {
                 self.build(&target, state, at, reader);
             }
             op::PERSID => {
-                if let Arg::Str(b) = &o.arg {
-                    let v = self.text(b);
+                if let Arg::Str(b) = o.arg {
+                    let v = text(b);
                     self.push(Value::PersId(Rc::new(v)));
                 }
             }
@@ -884,7 +883,15 @@ impl<'s> Machine<'s> {
         depth: u32,
     ) -> Value {
         self.outcome.calls += 1;
-        let argv = args.items();
+        // Arguments are nearly always a tuple: borrow its items instead of copying them.
+        let argv_owned;
+        let argv: &[Value] = match args.resolved() {
+            Value::Tuple(t) => t,
+            _ => {
+                argv_owned = args.items();
+                &argv_owned
+            }
+        };
         // Calls of callables built by earlier calls: partial, attrgetter, methodcaller, …
         if depth < 16
             && let Value::Call(inner) = func.resolved()
@@ -976,12 +983,20 @@ impl<'s> Machine<'s> {
                 _ => None,
             };
         }
-        let g = callee.as_global()?.clone();
-        let dotted = g.dotted();
+        let g = callee.as_global()?;
+        // The canonical name is built in a reused buffer: this runs for every call.
+        let mut key = std::mem::take(&mut self.key_buf);
+        canonical_into(&g.module, &g.name, &mut key);
+        let out = self.evaluate_named(&key, argv);
+        self.key_buf = key;
+        out
+    }
+
+    /// [`Machine::evaluate`] for a callee that is a global, by its canonical name.
+    fn evaluate_named(&mut self, key: &str, argv: &[Value]) -> Option<Value> {
         let arg_str = |i: usize| argv.get(i).and_then(Value::as_str);
         let arg_bytes = |i: usize| argv.get(i).and_then(Value::as_bytes);
-        let key = canonical(&dotted);
-        match key.as_str() {
+        match key {
             "builtins.getattr" | "dill._dill._get_attr" => {
                 let name = arg_str(1)?.to_string();
                 let obj = argv.first()?.clone();
@@ -1246,6 +1261,16 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// A `str` value from an operand, reusing its buffer when it is valid UTF-8
+/// (the same text [`lossy`] would give, without a copy).
+fn text(b: Blob) -> Value {
+    let s = match String::from_utf8(b.data) {
+        Ok(s) => s,
+        Err(e) => lossy(e.as_bytes()),
+    };
+    Value::Str(Rc::new(Text { s, len: b.len, offset: b.offset }))
+}
+
 fn bytes_value(data: Vec<u8>) -> Value {
     let len = data.len() as u64;
     Value::Bytes(Rc::new(Blob { data, len, offset: 0 }))
@@ -1255,15 +1280,35 @@ fn bytes_value(data: Vec<u8>) -> Value {
 /// module names folded onto the public ones.
 pub fn canonical(dotted: &str) -> String {
     let (m, rest) = dotted.split_once('.').unwrap_or((dotted, ""));
-    let m = match m {
+    let m = canonical_head(m).unwrap_or(m);
+    if rest.is_empty() { m.to_string() } else { format!("{m}.{rest}") }
+}
+
+fn canonical_head(m: &str) -> Option<&'static str> {
+    Some(match m {
         "__builtin__" | "__builtins__" => "builtins",
         "_operator" => "operator",
         "_functools" => "functools",
         "_pickle" | "cPickle" => "pickle",
         "posix" | "nt" => "os",
-        other => other,
-    };
-    if rest.is_empty() { m.to_string() } else { format!("{m}.{rest}") }
+        _ => return None,
+    })
+}
+
+/// Writes `canonical(&format!("{module}.{name}"))` into `out`, without allocating
+/// once `out` has grown.
+fn canonical_into(module: &str, name: &str, out: &mut String) {
+    out.clear();
+    out.push_str(module);
+    out.push('.');
+    out.push_str(name);
+    let i = out.find('.').unwrap_or(out.len());
+    if out.len() == i + 1 {
+        out.truncate(i);
+    }
+    if let Some(m) = canonical_head(&out[..i]) {
+        out.replace_range(..i, m);
+    }
 }
 
 fn decode_base64(data: &[u8], urlsafe: bool) -> Option<Vec<u8>> {
@@ -1338,4 +1383,29 @@ pub fn printable_runs(data: &[u8]) -> Vec<String> {
         out.push(cur);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_into_matches_canonical() {
+        let mut buf = String::new();
+        for (m, n) in [
+            ("os", "system"),
+            ("posix", "system"),
+            ("__builtin__", "getattr"),
+            ("_operator.x", "attrgetter"),
+            ("a", ""),
+            ("a.b", ""),
+            ("", "x"),
+            ("", ""),
+            ("nt", ""),
+            ("cPickle", "loads.x"),
+        ] {
+            canonical_into(m, n, &mut buf);
+            assert_eq!(buf, canonical(&format!("{m}.{n}")), "{m:?} {n:?}");
+        }
+    }
 }

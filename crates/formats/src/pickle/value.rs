@@ -90,6 +90,12 @@ impl Global {
     pub fn dotted(&self) -> String {
         format!("{}.{}", self.module, self.name)
     }
+    /// True when [`Global::dotted`] would equal `s` (without building it).
+    pub fn dotted_is(&self, s: &str) -> bool {
+        let (m, n) = (self.module.as_bytes(), self.name.as_bytes());
+        let s = s.as_bytes();
+        s.len() == m.len() + 1 + n.len() && s.starts_with(m) && s[m.len()] == b'.' && s.ends_with(n)
+    }
 }
 
 /// A recorded call and what the machine knows of its result.
