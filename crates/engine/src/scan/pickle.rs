@@ -40,6 +40,8 @@ pub struct PickleSink {
     seen: HashMap<(&'static str, String), usize>,
     pub nested: Vec<Nested>,
     max_nested: usize,
+    /// Scratch space for `module.name` lookups in `index`.
+    key: String,
 }
 
 impl PickleSink {
@@ -52,6 +54,7 @@ impl PickleSink {
             seen: HashMap::new(),
             nested: Vec::new(),
             max_nested,
+            key: String::new(),
         }
     }
 
@@ -89,6 +92,9 @@ impl PickleSink {
             _ => 0,
         });
         for e in imports {
+            if matches!(e.class, Class::Safe | Class::CodeBuilder) {
+                continue;
+            }
             let dotted = if e.global.name.is_empty() { e.global.module.to_string() } else { e.global.dotted() };
             let mut how = String::new();
             if let Some(w) = &e.written {
@@ -154,14 +160,22 @@ impl PickleSink {
         }
     }
 
+    /// Where `module.name` is in `imports` (the key is built in a reused buffer).
+    fn import_index(&mut self, g: &Global) -> Option<usize> {
+        self.key.clear();
+        self.key.push_str(&g.module);
+        self.key.push('.');
+        self.key.push_str(&g.name);
+        self.index.get(self.key.as_str()).copied()
+    }
+
     fn import(&mut self, g: &Global, written: Option<&Global>, via: Via, offset: u64, origin: Option<&Value>) {
-        let key = format!("{}.{}", g.module, g.name);
-        if let Some(&i) = self.index.get(&key) {
+        if let Some(i) = self.import_index(g) {
             self.imports[i].count += 1;
             return;
         }
         let class = knowledge::classify(&g.module, &g.name);
-        self.index.insert(key, self.imports.len());
+        self.index.insert(self.key.clone(), self.imports.len());
         self.imports.push(ImportEntry {
             global: g.clone(),
             class,
@@ -179,10 +193,11 @@ impl PickleSink {
         // Attach the first call of an imported name as that import's evidence.
         let mut known_class = None;
         if let Some(g) = target {
-            let key = format!("{}.{}", g.module, g.name);
-            if let Some(&i) = self.index.get(&key) {
+            if let Some(i) = self.import_index(g) {
                 known_class = Some(self.imports[i].class);
-                if self.imports[i].evidence.is_none() {
+                // Allowlisted imports make no finding, so their evidence is never shown.
+                let shown = !matches!(self.imports[i].class, Class::Safe | Class::CodeBuilder);
+                if shown && self.imports[i].evidence.is_none() {
                     self.imports[i].evidence = Some(rendered());
                 }
             }
@@ -275,9 +290,9 @@ impl PickleSink {
                 self.push(format!("module {m}"), f);
             }
             _ => {
-                let parts: Vec<Value> = match state.resolved() {
-                    Value::Tuple(t) if t.len() == 2 => t.as_ref().clone(),
-                    other => vec![other.clone()],
+                let parts: &[Value] = match state.resolved() {
+                    Value::Tuple(t) if t.len() == 2 => t,
+                    other => std::slice::from_ref(other),
                 };
                 let mut special = Vec::new();
                 for p in parts {
