@@ -470,8 +470,7 @@ impl Walk<'_, '_> {
     /// Checks a member's metadata, decodes it and visits it. Returns the end of
     /// its data (clipped to the file).
     fn member(&mut self, m: &Member) -> u64 {
-        let name = m.name.clone();
-        let anomaly = |kind, detail: String| Anomaly::new(kind, detail).member(name.clone()).at(m.header);
+        let anomaly = |kind, detail: String| Anomaly::new(kind, detail).member(m.name.clone()).at(m.header);
 
         if is_traversal(&m.name) {
             self.push(anomaly(
@@ -544,7 +543,7 @@ impl Walk<'_, '_> {
             } else if avail <= CRC_READ_LIMIT {
                 let mut w = Window::new(&mut *self.src.r, m.data_start, avail);
                 let mut h = crc32fast::Hasher::new();
-                let mut buf = vec![0u8; 64 << 10];
+                let mut buf = vec![0u8; usize::try_from(avail).unwrap_or(usize::MAX).min(64 << 10)];
                 let mut total = 0u64;
                 loop {
                     match w.read(&mut buf) {

@@ -106,10 +106,11 @@ impl Scanner {
         let mut stack = vec![target.to_path_buf()];
         while let Some(dir) = stack.pop() {
             let rd = std::fs::read_dir(&dir).map_err(|e| ScanError::Io { path: dir.clone(), source: e })?;
-            let mut entries: Vec<_> = rd.filter_map(Result::ok).collect();
-            entries.sort_by_key(std::fs::DirEntry::file_name);
+            // Sorted by file name; each entry's name is taken once, not per comparison.
+            let mut entries: Vec<_> = rd.filter_map(Result::ok).map(|e| (e.file_name(), e)).collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let mut subdirs = Vec::new();
-            for e in entries {
+            for (_, e) in entries {
                 let path = e.path();
                 let Ok(ft) = e.file_type() else { continue };
                 if ft.is_symlink() {
@@ -294,8 +295,9 @@ impl<'l> Ctx<'l> {
             self.finding(f);
             return "unscanned";
         }
-        let mut head = vec![0u8; HEAD.min(usize::try_from(len).unwrap_or(HEAD))];
-        if let Err(e) = src.seek(SeekFrom::Start(0)).and_then(|_| src.read_exact(&mut head)) {
+        let mut head_buf = [0u8; HEAD];
+        let head = &mut head_buf[..HEAD.min(usize::try_from(len).unwrap_or(HEAD))];
+        if let Err(e) = src.seek(SeekFrom::Start(0)).and_then(|_| src.read_exact(head)) {
             let f = Finding::new(&rf::unreadable_member::RULE, format!("read error: {e}"), self.loc(None));
             self.finding(f);
             return "unreadable";
