@@ -712,6 +712,11 @@ fn classify_uncached(module: &str, name: &str) -> Class {
 /// Whether calling the name deserializes its bytes argument (so the engine
 /// should scan that argument as a nested file).
 pub fn is_loader(module: &str, name: &str) -> bool {
+    is_loader_classified(classify(module, name), module, name)
+}
+
+/// [`is_loader`] when `class` is already known to be `classify(module, name)`.
+pub fn is_loader_classified(class: Class, module: &str, name: &str) -> bool {
     // `format!("{}.{}", fold_module(module), name) == "torch.storage._load_from_bytes"`,
     // compared piece by piece: this runs for every call in every pickle.
     let is_torch_load = || {
@@ -726,7 +731,7 @@ pub fn is_loader(module: &str, name: &str) -> bool {
             None => false,
         }) && want.is_empty()
     };
-    matches!(classify(module, name), Class::Dangerous(NestedLoader)) || is_torch_load()
+    matches!(class, Class::Dangerous(NestedLoader)) || is_torch_load()
 }
 
 #[cfg(test)]

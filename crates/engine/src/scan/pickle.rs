@@ -192,9 +192,13 @@ impl PickleSink {
         let rendered = || Value::Call(call.clone()).render(EVIDENCE);
         // Attach the first call of an imported name as that import's evidence.
         let mut known_class = None;
+        // The import entry is keyed by `module.name`; its class is this callee's own
+        // classification only if it is the same (module, name) pair.
+        let mut known_exact = false;
         if let Some(g) = target {
             if let Some(i) = self.import_index(g) {
                 known_class = Some(self.imports[i].class);
+                known_exact = self.imports[i].global == *g;
                 // Allowlisted imports make no finding, so their evidence is never shown.
                 let shown = !matches!(self.imports[i].class, Class::Safe | Class::CodeBuilder);
                 if shown && self.imports[i].evidence.is_none() {
@@ -240,7 +244,13 @@ impl PickleSink {
             }
         }
         // Bytes handed to a deserializer (or that are themselves a pickle) are a nested file.
-        let loader = target.is_some_and(|g| knowledge::is_loader(&g.module, &g.name));
+        let loader = target.is_some_and(|g| {
+            if known_exact {
+                knowledge::is_loader_classified(class, &g.module, &g.name)
+            } else {
+                knowledge::is_loader(&g.module, &g.name)
+            }
+        });
         // An allowlisted callable that is not a loader never deserializes its arguments.
         if self.nested.len() < self.max_nested && (loader || class != Class::Safe) {
             let mut found: Option<Vec<u8>> = None;
