@@ -198,6 +198,7 @@ pub struct Machine<'s> {
     tracked_prune_at: usize,
     /// Scratch space for canonical callee names.
     key_buf: String,
+    empty_tuple: Rc<Vec<Value>>,
 }
 
 /// A weak handle on a mutable value, to empty it when the pickle ends.
@@ -234,6 +235,7 @@ impl<'s> Machine<'s> {
             tracked: Vec::new(),
             tracked_prune_at: 1024,
             key_buf: String::new(),
+            empty_tuple: Rc::new(Vec::new()),
         }
     }
 
@@ -553,7 +555,8 @@ impl<'s> Machine<'s> {
             op::READONLY_BUFFER => {
                 let _ = self.top(at, name);
             }
-            op::EMPTY_TUPLE => self.push(Value::Tuple(Rc::new(Vec::new()))),
+            // Tuples are immutable: every `()` can share one allocation.
+            op::EMPTY_TUPLE => self.push(Value::Tuple(self.empty_tuple.clone())),
             op::TUPLE1 | op::TUPLE2 | op::TUPLE3 => {
                 let n = usize::from(o.info.code - op::TUPLE1 + 1);
                 let mut items = Vec::with_capacity(n);
@@ -681,8 +684,8 @@ impl<'s> Machine<'s> {
                 self.memo.put(k, v);
             }
             op::GLOBAL | op::INST => {
-                let Arg::Pair(m, n) = &o.arg else { return };
-                let (m, n) = (lossy(m), lossy(n));
+                let Arg::Pair(m, n) = o.arg else { return };
+                let (m, n) = (owned_lossy(m), owned_lossy(n));
                 let via = if o.info.code == op::INST { Via::Inst } else { Via::Global };
                 let g = self.import(&m, &n, via, at);
                 if o.info.code == op::INST {
@@ -1261,13 +1264,15 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// [`lossy`] of an owned buffer, reusing it when it is valid UTF-8.
+fn owned_lossy(b: Vec<u8>) -> String {
+    String::from_utf8(b).unwrap_or_else(|e| lossy(e.as_bytes()))
+}
+
 /// A `str` value from an operand, reusing its buffer when it is valid UTF-8
 /// (the same text [`lossy`] would give, without a copy).
 fn text(b: Blob) -> Value {
-    let s = match String::from_utf8(b.data) {
-        Ok(s) => s,
-        Err(e) => lossy(e.as_bytes()),
-    };
+    let s = owned_lossy(b.data);
     Value::Str(Rc::new(Text { s, len: b.len, offset: b.offset }))
 }
 
