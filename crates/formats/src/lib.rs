@@ -12,6 +12,7 @@ pub mod limits;
 pub mod numpy;
 pub mod onnx;
 pub mod pickle;
+pub mod pool;
 pub mod python;
 pub mod safetensors;
 pub mod sevenz;

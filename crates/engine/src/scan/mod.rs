@@ -180,11 +180,15 @@ impl Scanner {
             if size <= SMALL_FILE {
                 // Small files are read whole: archive walkers seek a lot, and
                 // each seek on a buffered file is a system call and a refill.
-                let mut data = Vec::with_capacity(size as usize);
-                let mut file = file;
-                file.read_to_end(&mut data).map_err(io)?;
+                // The buffer comes from (and goes back to) a per-thread pool.
+                let mut data = modelvet_formats::pool::take(size as usize);
+                // Through `Take`, read_to_end does not ask the file for its size and
+                // position again (two system calls per file).
+                Read::take(&file, u64::MAX).read_to_end(&mut data).map_err(io)?;
                 let len = data.len() as u64;
-                ctx.scan(&mut Cursor::new(data), len, 0, Hint { name: Some(&name) })
+                let format = ctx.scan(&mut Cursor::new(&data[..]), len, 0, Hint { name: Some(&name) });
+                modelvet_formats::pool::give(data);
+                format
             } else {
                 let mut src = BufReader::with_capacity(64 << 10, file);
                 ctx.scan(&mut src, size, 0, Hint { name: Some(&name) })
@@ -392,7 +396,9 @@ impl<'l> Ctx<'l> {
 
     fn scan_zip(&mut self, src: &mut dyn ReadSeek, len: u64, depth: u32) -> &'static str {
         let names = self.walk_archive(src, len, depth, zip::walk);
-        let has = |suffix: &str| names.iter().any(|n| n == suffix || n.ends_with(&format!("/{suffix}")));
+        let has = |suffix: &str| {
+            names.iter().any(|n| n == suffix || n.strip_suffix(suffix).is_some_and(|rest| rest.ends_with('/')))
+        };
         if has("data.pkl") && has("constants.pkl") {
             "torchscript"
         } else if has("data.pkl") {

@@ -113,6 +113,12 @@ pub struct Reader<'a> {
 
 type R<T> = Result<T, ReadErrorKind>;
 
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        crate::pool::give(std::mem::take(&mut self.buf));
+    }
+}
+
 impl<'a> Reader<'a> {
     /// Reads from the current position of `src`; offsets are reported relative to it.
     pub fn new(src: &'a mut dyn ReadSeek, limits: &Limits) -> Self {
@@ -121,10 +127,11 @@ impl<'a> Reader<'a> {
         // over a folder of thousands of small files.
         let len = src.seek(SeekFrom::End(0)).map_or(u64::MAX, |end| end.saturating_sub(origin));
         let _ = src.seek(SeekFrom::Start(origin));
-        let size = usize::try_from(len.saturating_add(16)).unwrap_or(BUF).clamp(4096, BUF);
+        let size = usize::try_from(len.saturating_add(16)).unwrap_or(BUF).clamp(64, BUF);
         Self {
             src,
-            buf: vec![0; size],
+            // Its contents do not matter: only bytes read into it are used.
+            buf: crate::pool::take_len(size),
             start: 0,
             end: 0,
             pos: 0,
