@@ -114,7 +114,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             f.flush()?;
         }
         None => {
-            let mut out = std::io::stdout().lock();
+            // Stdout is line-buffered: without this, one write system call per file.
+            let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
             emitter.emit(&report, &mut out)?;
             out.flush()?;
         }
