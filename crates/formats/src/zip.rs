@@ -389,9 +389,10 @@ fn read_central(
 }
 
 /// A member about to be visited, from the central directory or a local header.
-struct Member {
-    name: String,
-    raw_name: Vec<u8>,
+struct Member<'c> {
+    /// Borrowed from the central directory entry, when the member comes from one.
+    name: std::borrow::Cow<'c, str>,
+    raw_name: std::borrow::Cow<'c, [u8]>,
     header: u64,
     flags: u16,
     method: u16,
@@ -469,8 +470,8 @@ impl Walk<'_, '_> {
 
     /// Checks a member's metadata, decodes it and visits it. Returns the end of
     /// its data (clipped to the file).
-    fn member(&mut self, m: &Member) -> u64 {
-        let anomaly = |kind, detail: String| Anomaly::new(kind, detail).member(m.name.clone()).at(m.header);
+    fn member(&mut self, m: &Member<'_>) -> u64 {
+        let anomaly = |kind, detail: String| Anomaly::new(kind, detail).member(m.name.to_string()).at(m.header);
 
         if is_traversal(&m.name) {
             self.push(anomaly(
@@ -478,7 +479,7 @@ impl Walk<'_, '_> {
                 format!("member name {:?} leaves the extraction folder", m.name),
             ));
         }
-        if !self.names.insert(m.raw_name.clone()) {
+        if !self.names.insert(m.raw_name.to_vec()) {
             self.push(anomaly(AnomalyKind::DuplicateName, format!("member name {:?} appears more than once", m.name)));
         }
         if m.flags & SUSPECT_FLAGS != 0 {
@@ -525,7 +526,7 @@ impl Walk<'_, '_> {
             let target = if m.symlink { Some(self.stored_prefix(m.data_start, avail)) } else { None };
             self.link_checks(m, target.as_deref());
             let entry = Entry {
-                name: m.name.clone(),
+                name: m.name.to_string(),
                 offset: m.header,
                 declared_size: Some(m.usize),
                 kind: entry_kind(target),
@@ -623,8 +624,12 @@ impl Walk<'_, '_> {
             None
         };
         self.link_checks(m, target.as_deref());
-        let entry =
-            Entry { name: m.name.clone(), offset: m.header, declared_size: Some(m.usize), kind: entry_kind(target) };
+        let entry = Entry {
+            name: m.name.to_string(),
+            offset: m.header,
+            declared_size: Some(m.usize),
+            kind: entry_kind(target),
+        };
         (self.visit)(&entry, &mut spool, real);
         self.visited += 1;
         if clean {
@@ -650,10 +655,12 @@ impl Walk<'_, '_> {
         data_end
     }
 
-    fn link_checks(&mut self, m: &Member, target: Option<&str>) {
+    fn link_checks(&mut self, m: &Member<'_>, target: Option<&str>) {
         let Some(target) = target else { return };
         self.push(
-            Anomaly::new(AnomalyKind::Link, format!("symbolic link to {target:?}")).member(m.name.clone()).at(m.header),
+            Anomaly::new(AnomalyKind::Link, format!("symbolic link to {target:?}"))
+                .member(m.name.to_string())
+                .at(m.header),
         );
         if is_traversal(target) {
             self.push(
@@ -661,7 +668,7 @@ impl Walk<'_, '_> {
                     AnomalyKind::PathTraversal,
                     format!("symbolic link target {target:?} leaves the extraction folder"),
                 )
-                .member(m.name.clone())
+                .member(m.name.to_string())
                 .at(m.header),
             );
         }
@@ -678,7 +685,7 @@ impl Walk<'_, '_> {
     #[allow(clippy::type_complexity)]
     fn decode(
         &mut self,
-        m: &Member,
+        m: &Member<'_>,
         avail: u64,
     ) -> Result<(crate::container::Spool, u64, u32, Option<Anomaly>), Anomaly> {
         let mut pump = Pump::new(avail, self.limits, self.budget, method_name(m.method));
@@ -723,7 +730,7 @@ impl Walk<'_, '_> {
     /// Builds a member from a local header alone (unlisted, or no central
     /// directory). Unknown sizes (data descriptor) are found by scanning for the
     /// next signature before `limit`.
-    fn local_member(&mut self, off: u64, l: Local, limit: u64) -> Member {
+    fn local_member(&mut self, off: u64, l: Local, limit: u64) -> Member<'static> {
         let mut csize = l.csize;
         let mut usize = l.usize;
         let mut crc = l.crc;
@@ -745,8 +752,8 @@ impl Walk<'_, '_> {
         }
         let name = String::from_utf8_lossy(&l.raw_name).into_owned();
         Member {
-            name,
-            raw_name: l.raw_name,
+            name: name.into(),
+            raw_name: l.raw_name.into(),
             header: off,
             flags: l.flags,
             method: l.method,
@@ -815,7 +822,7 @@ impl Walk<'_, '_> {
                         AnomalyKind::HiddenData,
                         format!("local header at {at} is not listed in the central directory"),
                     )
-                    .member(m.name.clone())
+                    .member(m.name.to_string())
                     .at(at),
                 );
             }
@@ -993,8 +1000,8 @@ pub fn walk(
         }
         let symlink = c.made_by >> 8 == 3 && (c.ext_attr >> 16) & 0o170_000 == 0o120_000;
         let m = Member {
-            name: c.name.clone(),
-            raw_name: c.raw_name.clone(),
+            name: c.name.as_str().into(),
+            raw_name: c.raw_name.as_slice().into(),
             header: at,
             flags: c.flags | l.flags,
             method: c.method,
