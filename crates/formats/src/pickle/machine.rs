@@ -245,7 +245,7 @@ impl<'s> Machine<'s> {
         let len = src.seek(std::io::SeekFrom::End(0)).unwrap_or(0).saturating_sub(start);
         let _ = src.seek(std::io::SeekFrom::Start(start));
         self.outcome.len = len;
-        let mut reader = Reader::new(src, &self.limits);
+        let mut reader = Reader::new(src, &self.limits).decode_text();
         let mut index = 0u32;
         loop {
             let trailing = index > 0;
@@ -453,6 +453,10 @@ impl<'s> Machine<'s> {
                 self.recent_strings[0] = self.recent_strings[1].take();
                 self.recent_strings[1] = Some(lossy(&b.data).into());
             }
+            (Arg::Text { s, .. }, _) => {
+                self.recent_strings[0] = self.recent_strings[1].take();
+                self.recent_strings[1] = Some(s.as_str().into());
+            }
             (_, op::STACK_GLOBAL) => {
                 if let [Some(m), Some(n)] = &self.recent_strings {
                     let (m, n) = (m.clone(), n.clone());
@@ -540,12 +544,17 @@ impl<'s> Machine<'s> {
                     self.push(v);
                 }
             }
-            op::UNICODE | op::BINUNICODE | op::SHORT_BINUNICODE | op::BINUNICODE8 => {
-                if let Arg::Str(b) = o.arg {
+            op::UNICODE | op::BINUNICODE | op::SHORT_BINUNICODE | op::BINUNICODE8 => match o.arg {
+                Arg::Str(b) => {
                     let v = text(b);
                     self.push(v);
                 }
-            }
+                Arg::Text { s, offset } => {
+                    let len = s.len() as u64;
+                    self.push(Value::Str(Rc::new(Text { s, len, offset })));
+                }
+                _ => {}
+            },
             op::BINBYTES | op::SHORT_BINBYTES | op::BINBYTES8 | op::BYTEARRAY8 => {
                 if let Arg::Bytes(b) = o.arg {
                     self.push(Value::Bytes(Rc::new(b)));
@@ -1055,9 +1064,7 @@ impl<'s> Machine<'s> {
                 let s = arg_str(0)?;
                 let enc = arg_str(1).unwrap_or("utf-8").to_ascii_lowercase().replace(['-', '_'], "");
                 let data: Vec<u8> = match enc.as_str() {
-                    "latin1" | "iso88591" | "l1" => {
-                        s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect::<Option<_>>()?
-                    }
+                    "latin1" | "iso88591" | "l1" => latin1_bytes(s)?,
                     "utf8" | "ascii" => s.as_bytes().to_vec(),
                     _ => return None,
                 };
@@ -1264,6 +1271,28 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// `s` encoded as Latin-1 (`None` if a character is above U+00FF). NumPy's
+/// protocol-2 pickles carry array data this way, so this runs over every byte of it.
+fn latin1_bytes(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            out.push(c);
+            i += 1;
+        } else if c == 0xc2 || c == 0xc3 {
+            // U+0080..U+00FF: two bytes in UTF-8 (`s` is valid UTF-8).
+            out.push(((c & 0x1f) << 6) | (b.get(i + 1)? & 0x3f));
+            i += 2;
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
 /// [`lossy`] of an owned buffer, reusing it when it is valid UTF-8.
 fn owned_lossy(b: Vec<u8>) -> String {
     String::from_utf8(b).unwrap_or_else(|e| lossy(e.as_bytes()))
@@ -1393,6 +1422,15 @@ pub fn printable_runs(data: &[u8]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latin1_matches_char_by_char() {
+        let old = |s: &str| s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect::<Option<Vec<u8>>>();
+        let all: String = (0u32..=0xff).filter_map(char::from_u32).collect();
+        for s in ["", "abc", "\u{e9}t\u{e9}", "\u{80}\u{ff}\u{0}", "x\u{100}", "\u{20ac}", "\u{1f600}", all.as_str()] {
+            assert_eq!(latin1_bytes(s), old(s), "{s:?}");
+        }
+    }
 
     #[test]
     fn canonical_into_matches_canonical() {
