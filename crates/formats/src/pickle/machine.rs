@@ -653,7 +653,8 @@ impl<'s> Machine<'s> {
                 self.push(v);
             }
             op::MARK => {
-                let prev = std::mem::take(&mut self.stack);
+                // Room for a typical call's arguments, so they do not grow the new stack twice.
+                let prev = std::mem::replace(&mut self.stack, Vec::with_capacity(8));
                 self.meta.push(prev);
             }
             op::GET | op::BINGET | op::LONG_BINGET => {
@@ -1148,7 +1149,7 @@ impl<'s> Machine<'s> {
         self.sink.event(&Event::Build { target, state: &state, offset: at });
         if let Value::Call(obj) = target {
             // An instance whose __setstate__ was set by an earlier BUILD: this BUILD calls it.
-            let hook = obj.attrs.borrow().iter().rev().find(|(k, _)| &**k == "__setstate__").map(|(_, v)| v.clone());
+            let hook = obj.attrs.borrow().iter().rev().find(|(k, _)| k.s == "__setstate__").map(|(_, v)| v.clone());
             if let Some(hook) = hook {
                 let _ = self.call(hook, Value::Tuple(Rc::new(vec![state])), None, "BUILD", at);
                 return;
@@ -1162,10 +1163,12 @@ impl<'s> Machine<'s> {
                 if let Value::Dict(d) = part.resolved() {
                     let mut attrs = obj.attrs.borrow_mut();
                     for (k, v) in &d.borrow().items {
-                        if let Some(k) = k.as_str()
+                        // A complete `str` key (what `as_str` accepts), shared rather than copied.
+                        if let Value::Str(k) = k.resolved()
+                            && k.s.len() as u64 == k.len
                             && attrs.len() < self.limits.max_container_items
                         {
-                            attrs.push((k.into(), v.clone()));
+                            attrs.push((k.clone(), v.clone()));
                         }
                     }
                 }
