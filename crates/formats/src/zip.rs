@@ -890,7 +890,8 @@ pub fn walk(
     let declared_ok = w.src.sig_at(eocd.cd_offset, SIG_CENTRAL);
     let shifted = eocd.cd_offset.saturating_add(shift);
     let shifted_ok = shift != 0 && w.src.sig_at(shifted, SIG_CENTRAL);
-    let mut spans: Vec<(u64, u64, String)> = Vec::new();
+    // Member names are borrowed from `centrals` (not copied) once it is complete.
+    let mut spans: Vec<(u64, u64, std::borrow::Cow<'_, str>)> = Vec::new();
     let mut centrals = Vec::new();
     if declared_ok {
         let (c, end) = read_central(&mut w.src, eocd.cd_offset, 0, limits, &mut w.log);
@@ -1014,7 +1015,7 @@ pub fn walk(
         };
         let data_end = w.member(&m);
         let end = data_end + w.descriptor_len(data_end, m.flags, m.zip64);
-        spans.push((at, end, c.name.clone()));
+        spans.push((at, end, c.name.as_str().into()));
     }
 
     // Overlapping members (and members overlapping the directory).
@@ -1030,7 +1031,7 @@ pub fn walk(
                     AnomalyKind::Overlap,
                     format!("bytes {}..{} overlap {:?} at {}..{}", s.0, s.1, other.2, other.0, other.1),
                 )
-                .member(s.2.clone())
+                .member(s.2.to_string())
                 .at(s.0),
             );
         }

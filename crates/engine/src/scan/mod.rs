@@ -381,11 +381,13 @@ impl<'l> Ctx<'l> {
         let (limits, budget) = (self.limits, self.budget);
         let anomalies = {
             let mut visit = |e: &Entry, data: &mut dyn ReadSeek, n: u64| {
-                names.push(e.name.clone());
                 if matches!(e.kind, EntryKind::File) {
                     self.members.push(e.name.clone());
                     self.scan(data, n, depth + 1, Hint { name: Some(&e.name) });
-                    self.members.pop();
+                    // The member's name moves on to the list of names (one copy, not two).
+                    names.push(self.members.pop().unwrap_or_else(|| e.name.clone()));
+                } else {
+                    names.push(e.name.clone());
                 }
             };
             walk(src, len, limits, budget, &mut visit)
