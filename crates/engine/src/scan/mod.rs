@@ -307,44 +307,45 @@ impl<'l> Ctx<'l> {
             return "unreadable";
         }
         let _ = src.seek(SeekFrom::Start(0));
+        let head: &[u8] = head;
         if hint.is_tensor_data() {
             // Raw tensor bytes match some format's first bytes by chance; the only
             // thing a loader could take from such a member is a pickle
             // (`torch.load(..., pickle_file=...)`), so only that is looked for.
-            return match modelvet_formats::pickle::sniff(&head) {
+            return match modelvet_formats::pickle::sniff(head) {
                 Some(_) => self.scan_pickle_stream(src, depth, true),
                 None => "tensor-data",
             };
         }
-        if zip::sniff(&head) {
+        if zip::sniff(head) {
             return self.scan_zip(src, len, depth);
         }
-        if sevenz::sniff(&head) {
+        if sevenz::sniff(head) {
             self.walk_archive(src, len, depth, sevenz::walk);
             return "7z";
         }
-        if numpy::sniff(&head) {
+        if numpy::sniff(head) {
             return self.scan_npy(src, len, depth);
         }
-        if let Some(format) = self.try_gguf(&head, src, len, depth, hint) {
+        if let Some(format) = self.try_gguf(head, src, len, depth, hint) {
             return format;
         }
-        if let Some(format) = self.try_safetensors(&head, src, len, depth, hint) {
+        if let Some(format) = self.try_safetensors(head, src, len, depth, hint) {
             return format;
         }
-        if let Some(format) = self.try_keras_h5(&head, src, len, depth, hint) {
+        if let Some(format) = self.try_keras_h5(head, src, len, depth, hint) {
             return format;
         }
-        if let Some(format) = self.try_json(&head, src, len, depth, hint) {
+        if let Some(format) = self.try_json(head, src, len, depth, hint) {
             return format;
         }
-        if let Some(format) = self.try_python(&head, src, len, depth, hint) {
+        if let Some(format) = self.try_python(head, src, len, depth, hint) {
             return format;
         }
-        if let Some(codec) = compress::sniff(&head) {
+        if let Some(codec) = compress::sniff(head) {
             return self.scan_compressed(codec, src, len, depth);
         }
-        if tar::sniff(&head) {
+        if tar::sniff(head) {
             let names = self.walk_archive(src, len, depth, tar::walk);
             // PyTorch's oldest format is a tar of sys_info, pickle, tensors and storages.
             if ["sys_info", "pickle", "storages"].iter().all(|n| names.iter().any(|m| m == n)) {
@@ -358,7 +359,7 @@ impl<'l> Ctx<'l> {
             }
             return "tar";
         }
-        if let Some(strength) = modelvet_formats::pickle::sniff(&head) {
+        if let Some(strength) = modelvet_formats::pickle::sniff(head) {
             let weak = strength == Sniff::Weak || hint.is_tensor_data();
             let format = self.scan_pickle_stream(src, depth, weak);
             if format != "unrecognized" {
@@ -366,10 +367,10 @@ impl<'l> Ctx<'l> {
             }
         }
         // Protobuf has no magic number: ONNX is tried last.
-        if let Some(format) = self.try_onnx(&head, src, len, depth, hint) {
+        if let Some(format) = self.try_onnx(head, src, len, depth, hint) {
             return format;
         }
-        if let Some(format) = self.try_tf_graph(&head, src, len, depth, hint) {
+        if let Some(format) = self.try_tf_graph(head, src, len, depth, hint) {
             return format;
         }
         "unrecognized"

@@ -195,15 +195,15 @@ impl PickleSink {
         // The import entry is keyed by `module.name`; its class is this callee's own
         // classification only if it is the same (module, name) pair.
         let mut known_exact = false;
-        if let Some(g) = target {
-            if let Some(i) = self.import_index(g) {
-                known_class = Some(self.imports[i].class);
-                known_exact = self.imports[i].global == *g;
-                // Allowlisted imports make no finding, so their evidence is never shown.
-                let shown = !matches!(self.imports[i].class, Class::Safe | Class::CodeBuilder);
-                if shown && self.imports[i].evidence.is_none() {
-                    self.imports[i].evidence = Some(rendered());
-                }
+        if let Some(g) = target
+            && let Some(i) = self.import_index(g)
+        {
+            known_class = Some(self.imports[i].class);
+            known_exact = self.imports[i].global == *g;
+            // Allowlisted imports make no finding, so their evidence is never shown.
+            let shown = !matches!(self.imports[i].class, Class::Safe | Class::CodeBuilder);
+            if shown && self.imports[i].evidence.is_none() {
+                self.imports[i].evidence = Some(rendered());
             }
         }
         if let Value::Function(func) = call.func.resolved() {

@@ -932,7 +932,7 @@ impl<'s> Machine<'s> {
                 _ => {}
             }
         }
-        let value = self.evaluate(&func, &argv);
+        let value = self.evaluate(&func, argv);
         self.record(func, args, kwargs, opcode, at, value)
     }
 
