@@ -694,8 +694,8 @@ impl<'s> Machine<'s> {
                 self.memo.put(k, v);
             }
             op::GLOBAL | op::INST => {
-                let Arg::Pair(m, n) = o.arg else { return };
-                let (m, n) = (owned_lossy(m), owned_lossy(n));
+                let Arg::Pair(m, n) = &o.arg else { return };
+                let (m, n) = (lossy(m), lossy(n));
                 let via = if o.info.code == op::INST { Via::Inst } else { Via::Global };
                 let g = self.import(&m, &n, via, at);
                 if o.info.code == op::INST {
