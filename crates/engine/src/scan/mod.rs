@@ -236,6 +236,16 @@ fn hash_file(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
+/// False when `bytes` (a whole stream) cannot make the pickle machine import
+/// anything: every import starts at a `GLOBAL`/`INST` opcode (whose two names
+/// each end with a newline) or a `STACK_GLOBAL` opcode (0x93); extension codes
+/// (0x82..0x84) and names built by calls need an import first. Opcode bytes can
+/// also occur inside operands, so this over-approximates, never under.
+fn may_import(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| matches!(b, 0x93 | 0x82..=0x84))
+        || (bytes.contains(&b'\n') && bytes.iter().any(|&b| b == b'c' || b == b'i'))
+}
+
 /// What the surrounding container says about a stream.
 #[derive(Debug, Clone, Copy, Default)]
 struct Hint<'a> {
@@ -313,6 +323,7 @@ impl<'l> Ctx<'l> {
             // thing a loader could take from such a member is a pickle
             // (`torch.load(..., pickle_file=...)`), so only that is looked for.
             return match modelvet_formats::pickle::sniff(head) {
+                Some(_) if head.len() as u64 == len && !may_import(head) => "unrecognized",
                 Some(_) => self.scan_pickle_stream(src, depth, true),
                 None => "tensor-data",
             };
@@ -361,7 +372,13 @@ impl<'l> Ctx<'l> {
         }
         if let Some(strength) = modelvet_formats::pickle::sniff(head) {
             let weak = strength == Sniff::Weak || hint.is_tensor_data();
-            let format = self.scan_pickle_stream(src, depth, weak);
+            // A weak probe counts only if it imports; a short stream that cannot
+            // import anything is not run through the machine at all.
+            let format = if weak && head.len() as u64 == len && !may_import(head) {
+                "unrecognized"
+            } else {
+                self.scan_pickle_stream(src, depth, weak)
+            };
             if format != "unrecognized" {
                 return format;
             }
@@ -586,5 +603,23 @@ impl<'l> Ctx<'l> {
         } else {
             "pickle"
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_import;
+
+    #[test]
+    fn may_import_is_conservative() {
+        // What the machine could import from: GLOBAL/INST with their newlines, STACK_GLOBAL, EXT.
+        assert!(may_import(b"cos\nsystem\n(S'id'\ntR."));
+        assert!(may_import(b"(ios\nsystem\nS'id'\n."));
+        assert!(may_import(b"\x8c\x02os\x8c\x06system\x93."));
+        assert!(may_import(b"\x82\x01."));
+        // A PyTorch `byteorder` member and other short text that merely starts like a pickle.
+        assert!(!may_import(b"little"));
+        assert!(!may_import(b"big"));
+        assert!(!may_import(b"(lp0\nI1\na."));
     }
 }
