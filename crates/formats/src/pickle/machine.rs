@@ -160,6 +160,10 @@ impl Memo {
         if k < self.dense.len() as u64 {
             self.dense[k as usize] = v;
         } else if k == self.dense.len() as u64 && self.sparse.is_empty() {
+            if self.dense.capacity() == 0 {
+                // Pickles that memoize at all memoize most values: skip the first doublings.
+                self.dense.reserve(32);
+            }
             self.dense.push(v);
             self.count += 1;
         } else if self.sparse.insert(k, v).is_none() {
