@@ -42,6 +42,9 @@ pub struct PickleSink {
     max_nested: usize,
     /// Scratch space for `module.name` lookups in `index`.
     key: String,
+    /// The last name found in `index`: calls repeat the same global (one `Rc`),
+    /// and an entry's position never changes once made.
+    last: Option<(Rc<str>, Rc<str>, usize)>,
 }
 
 impl PickleSink {
@@ -55,6 +58,7 @@ impl PickleSink {
             nested: Vec::new(),
             max_nested,
             key: String::new(),
+            last: None,
         }
     }
 
@@ -162,11 +166,21 @@ impl PickleSink {
 
     /// Where `module.name` is in `imports` (the key is built in a reused buffer).
     fn import_index(&mut self, g: &Global) -> Option<usize> {
+        if let Some((m, n, i)) = &self.last
+            && Rc::ptr_eq(m, &g.module)
+            && Rc::ptr_eq(n, &g.name)
+        {
+            return Some(*i);
+        }
         self.key.clear();
         self.key.push_str(&g.module);
         self.key.push('.');
         self.key.push_str(&g.name);
-        self.index.get(self.key.as_str()).copied()
+        let found = self.index.get(self.key.as_str()).copied();
+        if let Some(i) = found {
+            self.last = Some((g.module.clone(), g.name.clone(), i));
+        }
+        found
     }
 
     fn import(&mut self, g: &Global, written: Option<&Global>, via: Via, offset: u64, origin: Option<&Value>) {
