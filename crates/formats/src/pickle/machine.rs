@@ -1281,22 +1281,27 @@ fn lossy(b: &[u8]) -> String {
 /// `s` encoded as Latin-1 (`None` if a character is above U+00FF). NumPy's
 /// protocol-2 pickles carry array data this way, so this runs over every byte of it.
 fn latin1_bytes(s: &str) -> Option<Vec<u8>> {
+    // Branch-free over valid UTF-8: a byte below 0x80 is itself, a lead byte
+    // 0xC2/0xC3 combines with its continuation byte (U+0080..U+00FF), a
+    // continuation byte adds nothing, and any lead byte from 0xC4 up starts a
+    // character above U+00FF.
     let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c < 0x80 {
-            out.push(c);
-            i += 1;
-        } else if c == 0xc2 || c == 0xc3 {
-            // U+0080..U+00FF: two bytes in UTF-8 (`s` is valid UTF-8).
-            out.push(((c & 0x1f) << 6) | (b.get(i + 1)? & 0x3f));
-            i += 2;
-        } else {
-            return None;
+    let mut out = vec![0u8; b.len()];
+    let mut k = 0;
+    let mut above = false;
+    for (i, &c) in b.iter().enumerate() {
+        let next = b.get(i + 1).copied().unwrap_or(0);
+        let v = if c < 0x80 { c } else { 0x80 | ((c & 1) << 6) | (next & 0x3f) };
+        above |= c >= 0xc4;
+        if let Some(slot) = out.get_mut(k) {
+            *slot = v;
         }
+        k += usize::from(c & 0xc0 != 0x80);
     }
+    if above {
+        return None;
+    }
+    out.truncate(k);
     Some(out)
 }
 
