@@ -634,6 +634,12 @@ pub fn safe_profile(module: &str, name: &str) -> Option<&'static str> {
 
 /// Folds the module aliases the interpreter treats as the same module.
 pub fn fold_module(module: &str) -> String {
+    let (head, rest) = fold_module_parts(module);
+    if rest.is_empty() { head.to_string() } else { format!("{head}.{rest}") }
+}
+
+/// [`fold_module`] as (folded head, rest), without allocating.
+fn fold_module_parts(module: &str) -> (&str, &str) {
     let (head, rest) = module.split_once('.').map_or((module, ""), |(h, r)| (h, r));
     let head = match head {
         "__builtin__" | "__builtins__" | "exceptions" => "builtins",
@@ -656,7 +662,7 @@ pub fn fold_module(module: &str) -> String {
         "_datetime" => "datetime",
         other => other,
     };
-    if rest.is_empty() { head.to_string() } else { format!("{head}.{rest}") }
+    (head, rest)
 }
 
 fn prefix_match(entry: &str, full: &str) -> bool {
@@ -690,21 +696,24 @@ fn module_match(pattern: &str, module: &str) -> bool {
 /// Judges the name `module.name` (name may be dotted; empty for a module import).
 /// Answers are cached per thread: model files import the same few names.
 pub fn classify(module: &str, name: &str) -> Class {
+    type Cache = std::collections::HashMap<String, std::collections::HashMap<String, Class>>;
     thread_local! {
-        static CACHE: std::cell::RefCell<std::collections::HashMap<(String, String), Class>> =
-            std::cell::RefCell::new(std::collections::HashMap::new());
+        // module -> name -> class, so a hit is looked up by `&str` without allocating.
+        static CACHE: std::cell::RefCell<(Cache, usize)> = std::cell::RefCell::new((Cache::new(), 0));
     }
     CACHE.with(|c| {
-        let key = (module.to_string(), name.to_string());
-        if let Some(&class) = c.borrow().get(&key) {
+        if let Some(&class) = c.borrow().0.get(module).and_then(|m| m.get(name)) {
             return class;
         }
         let class = classify_uncached(module, name);
         let mut c = c.borrow_mut();
-        if c.len() > 4096 {
-            c.clear();
+        let (map, len) = &mut *c;
+        if *len > 4096 {
+            map.clear();
+            *len = 0;
         }
-        c.insert(key, class);
+        map.entry(module.to_string()).or_default().insert(name.to_string(), class);
+        *len += 1;
         class
     })
 }
@@ -749,13 +758,54 @@ fn classify_uncached(module: &str, name: &str) -> Class {
 /// Whether calling the name deserializes its bytes argument (so the engine
 /// should scan that argument as a nested file).
 pub fn is_loader(module: &str, name: &str) -> bool {
-    let full = format!("{}.{}", fold_module(module), name);
-    matches!(classify(module, name), Class::Dangerous(NestedLoader)) || full == "torch.storage._load_from_bytes"
+    is_loader_classified(classify(module, name), module, name)
+}
+
+/// [`is_loader`] when `class` is already known to be `classify(module, name)`.
+pub fn is_loader_classified(class: Class, module: &str, name: &str) -> bool {
+    // `format!("{}.{}", fold_module(module), name) == "torch.storage._load_from_bytes"`,
+    // compared piece by piece: this runs for every call in every pickle.
+    let is_torch_load = || {
+        let (head, rest) = fold_module_parts(module);
+        let dot_rest: &[&str] = if rest.is_empty() { &[] } else { &[".", rest] };
+        let mut want = "torch.storage._load_from_bytes";
+        [head].iter().chain(dot_rest).chain([".", name].iter()).all(|part| match want.strip_prefix(*part) {
+            Some(r) => {
+                want = r;
+                true
+            }
+            None => false,
+        }) && want.is_empty()
+    };
+    matches!(class, Class::Dangerous(NestedLoader)) || is_torch_load()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_loader_matches_the_folded_name() {
+        let old = |m: &str, n: &str| {
+            matches!(classify(m, n), Class::Dangerous(NestedLoader))
+                || format!("{}.{}", fold_module(m), n) == "torch.storage._load_from_bytes"
+        };
+        for (m, n) in [
+            ("torch.storage", "_load_from_bytes"),
+            ("torch", "storage._load_from_bytes"),
+            ("torch.", "storage._load_from_bytes"),
+            ("torch.storag", "e._load_from_bytes"),
+            ("torch.storage", "_load_from_bytesX"),
+            ("torch.storage", "_load_from_byte"),
+            ("torch.storage", ""),
+            ("torch._utils", "_rebuild_tensor_v2"),
+            ("pickle", "loads"),
+            ("_pickle", "loads"),
+            ("", ""),
+        ] {
+            assert_eq!(is_loader(m, n), old(m, n), "{m:?} {n:?}");
+        }
+    }
 
     fn dangerous(m: &str, n: &str) -> bool {
         matches!(classify(m, n), Class::Dangerous(_))

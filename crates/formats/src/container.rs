@@ -192,11 +192,11 @@ pub fn spool() -> Spool {
 /// Returns true if an archive member name would land outside the extraction
 /// folder: absolute (Unix or Windows), a drive letter, or a `..` component.
 pub fn is_traversal(name: &str) -> bool {
-    let n = name.replace('\\', "/");
-    if n.starts_with('/') || n.as_bytes().get(1) == Some(&b':') {
+    // Backslashes count as separators (as if replaced by `/`), without a copy.
+    if name.starts_with(['/', '\\']) || name.as_bytes().get(1) == Some(&b':') {
         return true;
     }
-    n.split('/').any(|c| c == "..")
+    name.split(['/', '\\']).any(|c| c == "..")
 }
 
 /// Most anomalies of one kind an [`AnomalyLog`] keeps before it only counts.

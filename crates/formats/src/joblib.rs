@@ -22,12 +22,12 @@ const WRAPPERS: &[&str] =
 /// If `obj` is a joblib array wrapper whose state is now set, how to step over
 /// its data; `Err` when the wrapper's dtype or shape cannot be understood.
 pub fn inline_array(obj: &Call) -> Option<Result<InlineArray, String>> {
-    let class = obj.func.as_global()?.dotted();
-    if !WRAPPERS.contains(&class.as_str()) {
+    let class = obj.func.as_global()?;
+    if !WRAPPERS.iter().any(|w| class.dotted_is(w)) {
         return None;
     }
     let attrs = obj.attrs.borrow();
-    let get = |k: &str| attrs.iter().rev().find(|(n, _)| &**n == k).map(|(_, v)| v.clone());
+    let get = |k: &str| attrs.iter().rev().find(|(n, _)| n.s == k).map(|(_, v)| v.clone());
     Some((|| {
         let dtype = get("dtype").ok_or("no dtype")?;
         let shape = get("shape").ok_or("no shape")?;

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod numpy;
 pub mod onnx;
 pub mod pickle;
+pub mod pool;
 pub mod python;
 pub mod safetensors;
 pub mod sevenz;
@@ -21,3 +22,8 @@ pub mod tf;
 pub mod zip;
 
 pub use limits::Limits;
+
+/// `s.to_ascii_lowercase().ends_with(suffix)` for a lowercase `suffix`, without the copy.
+pub fn ends_with_ignore_ascii_case(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len() && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}

@@ -375,10 +375,11 @@ pub enum Kind {
 /// ambiguous cases, the file name). Strict: `None` unless the first fields
 /// have the expected numbers, wire types and contents.
 pub fn sniff(head: &[u8], name: Option<&str>) -> Option<Kind> {
-    let base = name.map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_ascii_lowercase());
-    let base = base.as_deref().unwrap_or("");
-    let pb_name = base.ends_with(".pb") || base.ends_with(".pbtxt") || base.ends_with(".graphdef");
-    if base == "keras_metadata.pb" && head.first() == Some(&0x0a) {
+    // The base name, compared case-insensitively (without a lowercased copy).
+    let base = name.map_or("", |n| n.rsplit(['/', '\\']).next().unwrap_or(n));
+    let ends = |s| crate::ends_with_ignore_ascii_case(base, s);
+    let pb_name = ends(".pb") || ends(".pbtxt") || ends(".graphdef");
+    if base.eq_ignore_ascii_case("keras_metadata.pb") && head.first() == Some(&0x0a) {
         return Some(Kind::KerasMetadata);
     }
     let mut r = Rd::new(head);

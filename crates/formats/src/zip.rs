@@ -389,9 +389,10 @@ fn read_central(
 }
 
 /// A member about to be visited, from the central directory or a local header.
-struct Member {
-    name: String,
-    raw_name: Vec<u8>,
+struct Member<'c> {
+    /// Borrowed from the central directory entry, when the member comes from one.
+    name: std::borrow::Cow<'c, str>,
+    raw_name: std::borrow::Cow<'c, [u8]>,
     header: u64,
     flags: u16,
     method: u16,
@@ -469,9 +470,8 @@ impl Walk<'_, '_> {
 
     /// Checks a member's metadata, decodes it and visits it. Returns the end of
     /// its data (clipped to the file).
-    fn member(&mut self, m: &Member) -> u64 {
-        let name = m.name.clone();
-        let anomaly = |kind, detail: String| Anomaly::new(kind, detail).member(name.clone()).at(m.header);
+    fn member(&mut self, m: &Member<'_>) -> u64 {
+        let anomaly = |kind, detail: String| Anomaly::new(kind, detail).member(m.name.to_string()).at(m.header);
 
         if is_traversal(&m.name) {
             self.push(anomaly(
@@ -479,7 +479,7 @@ impl Walk<'_, '_> {
                 format!("member name {:?} leaves the extraction folder", m.name),
             ));
         }
-        if !self.names.insert(m.raw_name.clone()) {
+        if !self.names.insert(m.raw_name.to_vec()) {
             self.push(anomaly(AnomalyKind::DuplicateName, format!("member name {:?} appears more than once", m.name)));
         }
         if m.flags & SUSPECT_FLAGS != 0 {
@@ -526,7 +526,7 @@ impl Walk<'_, '_> {
             let target = if m.symlink { Some(self.stored_prefix(m.data_start, avail)) } else { None };
             self.link_checks(m, target.as_deref());
             let entry = Entry {
-                name: m.name.clone(),
+                name: m.name.to_string(),
                 offset: m.header,
                 declared_size: Some(m.usize),
                 kind: entry_kind(target),
@@ -544,7 +544,7 @@ impl Walk<'_, '_> {
             } else if avail <= CRC_READ_LIMIT {
                 let mut w = Window::new(&mut *self.src.r, m.data_start, avail);
                 let mut h = crc32fast::Hasher::new();
-                let mut buf = vec![0u8; 64 << 10];
+                let mut buf = vec![0u8; usize::try_from(avail).unwrap_or(usize::MAX).min(64 << 10)];
                 let mut total = 0u64;
                 loop {
                     match w.read(&mut buf) {
@@ -624,8 +624,12 @@ impl Walk<'_, '_> {
             None
         };
         self.link_checks(m, target.as_deref());
-        let entry =
-            Entry { name: m.name.clone(), offset: m.header, declared_size: Some(m.usize), kind: entry_kind(target) };
+        let entry = Entry {
+            name: m.name.to_string(),
+            offset: m.header,
+            declared_size: Some(m.usize),
+            kind: entry_kind(target),
+        };
         (self.visit)(&entry, &mut spool, real);
         self.visited += 1;
         if clean {
@@ -651,10 +655,12 @@ impl Walk<'_, '_> {
         data_end
     }
 
-    fn link_checks(&mut self, m: &Member, target: Option<&str>) {
+    fn link_checks(&mut self, m: &Member<'_>, target: Option<&str>) {
         let Some(target) = target else { return };
         self.push(
-            Anomaly::new(AnomalyKind::Link, format!("symbolic link to {target:?}")).member(m.name.clone()).at(m.header),
+            Anomaly::new(AnomalyKind::Link, format!("symbolic link to {target:?}"))
+                .member(m.name.to_string())
+                .at(m.header),
         );
         if is_traversal(target) {
             self.push(
@@ -662,7 +668,7 @@ impl Walk<'_, '_> {
                     AnomalyKind::PathTraversal,
                     format!("symbolic link target {target:?} leaves the extraction folder"),
                 )
-                .member(m.name.clone())
+                .member(m.name.to_string())
                 .at(m.header),
             );
         }
@@ -679,7 +685,7 @@ impl Walk<'_, '_> {
     #[allow(clippy::type_complexity)]
     fn decode(
         &mut self,
-        m: &Member,
+        m: &Member<'_>,
         avail: u64,
     ) -> Result<(crate::container::Spool, u64, u32, Option<Anomaly>), Anomaly> {
         let mut pump = Pump::new(avail, self.limits, self.budget, method_name(m.method));
@@ -724,7 +730,7 @@ impl Walk<'_, '_> {
     /// Builds a member from a local header alone (unlisted, or no central
     /// directory). Unknown sizes (data descriptor) are found by scanning for the
     /// next signature before `limit`.
-    fn local_member(&mut self, off: u64, l: Local, limit: u64) -> Member {
+    fn local_member(&mut self, off: u64, l: Local, limit: u64) -> Member<'static> {
         let mut csize = l.csize;
         let mut usize = l.usize;
         let mut crc = l.crc;
@@ -746,8 +752,8 @@ impl Walk<'_, '_> {
         }
         let name = String::from_utf8_lossy(&l.raw_name).into_owned();
         Member {
-            name,
-            raw_name: l.raw_name,
+            name: name.into(),
+            raw_name: l.raw_name.into(),
             header: off,
             flags: l.flags,
             method: l.method,
@@ -816,7 +822,7 @@ impl Walk<'_, '_> {
                         AnomalyKind::HiddenData,
                         format!("local header at {at} is not listed in the central directory"),
                     )
-                    .member(m.name.clone())
+                    .member(m.name.to_string())
                     .at(at),
                 );
             }
@@ -884,7 +890,8 @@ pub fn walk(
     let declared_ok = w.src.sig_at(eocd.cd_offset, SIG_CENTRAL);
     let shifted = eocd.cd_offset.saturating_add(shift);
     let shifted_ok = shift != 0 && w.src.sig_at(shifted, SIG_CENTRAL);
-    let mut spans: Vec<(u64, u64, String)> = Vec::new();
+    // Member names are borrowed from `centrals` (not copied) once it is complete.
+    let mut spans: Vec<(u64, u64, std::borrow::Cow<'_, str>)> = Vec::new();
     let mut centrals = Vec::new();
     if declared_ok {
         let (c, end) = read_central(&mut w.src, eocd.cd_offset, 0, limits, &mut w.log);
@@ -994,8 +1001,8 @@ pub fn walk(
         }
         let symlink = c.made_by >> 8 == 3 && (c.ext_attr >> 16) & 0o170_000 == 0o120_000;
         let m = Member {
-            name: c.name.clone(),
-            raw_name: c.raw_name.clone(),
+            name: c.name.as_str().into(),
+            raw_name: c.raw_name.as_slice().into(),
             header: at,
             flags: c.flags | l.flags,
             method: c.method,
@@ -1008,7 +1015,7 @@ pub fn walk(
         };
         let data_end = w.member(&m);
         let end = data_end + w.descriptor_len(data_end, m.flags, m.zip64);
-        spans.push((at, end, c.name.clone()));
+        spans.push((at, end, c.name.as_str().into()));
     }
 
     // Overlapping members (and members overlapping the directory).
@@ -1024,7 +1031,7 @@ pub fn walk(
                     AnomalyKind::Overlap,
                     format!("bytes {}..{} overlap {:?} at {}..{}", s.0, s.1, other.2, other.0, other.1),
                 )
-                .member(s.2.clone())
+                .member(s.2.to_string())
                 .at(s.0),
             );
         }

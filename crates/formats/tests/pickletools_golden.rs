@@ -32,6 +32,7 @@ fn normalise(name: &str, arg: &Arg) -> serde_json::Value {
             J::String(format!("s:{}", hex::encode(s.as_bytes())))
         }
         Arg::Bytes(b) => J::String(format!("y:{}", hex::encode(&b.data))),
+        Arg::Text { s, .. } => J::String(format!("s:{}", hex::encode(s))),
         Arg::Pair(m, n) => {
             let m = escape_decode(m).unwrap_or_default();
             let n = escape_decode(n).unwrap_or_default();

@@ -110,10 +110,11 @@ impl Scanner {
         let mut stack = vec![target.to_path_buf()];
         while let Some(dir) = stack.pop() {
             let rd = std::fs::read_dir(&dir).map_err(|e| ScanError::Io { path: dir.clone(), source: e })?;
-            let mut entries: Vec<_> = rd.filter_map(Result::ok).collect();
-            entries.sort_by_key(std::fs::DirEntry::file_name);
+            // Sorted by file name; each entry's name is taken once, not per comparison.
+            let mut entries: Vec<_> = rd.filter_map(Result::ok).map(|e| (e.file_name(), e)).collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let mut subdirs = Vec::new();
-            for e in entries {
+            for (_, e) in entries {
                 let path = e.path();
                 let Ok(ft) = e.file_type() else { continue };
                 if ft.is_symlink() {
@@ -195,14 +196,18 @@ impl Scanner {
             if size <= SMALL_FILE {
                 // Small files are read whole: archive walkers seek a lot, and
                 // each seek on a buffered file is a system call and a refill.
-                let mut data = Vec::with_capacity(size as usize);
-                let mut file = file;
-                file.read_to_end(&mut data).map_err(io)?;
+                // The buffer comes from (and goes back to) a per-thread pool.
+                let mut data = modelvet_formats::pool::take(size as usize);
+                // Through `Take`, read_to_end does not ask the file for its size and
+                // position again (two system calls per file).
+                Read::take(&file, u64::MAX).read_to_end(&mut data).map_err(io)?;
                 if self.opts.hash && sha256.is_none() {
                     sha256 = Some(hex::encode(Sha256::digest(&data)));
                 }
                 let len = data.len() as u64;
-                ctx.scan(&mut Cursor::new(data), len, 0, Hint { name: Some(&name) })
+                let format = ctx.scan(&mut Cursor::new(&data[..]), len, 0, Hint { name: Some(&name) });
+                modelvet_formats::pool::give(data);
+                format
             } else {
                 let mut src = BufReader::with_capacity(64 << 10, file);
                 ctx.scan(&mut src, size, 0, Hint { name: Some(&name) })
@@ -248,6 +253,16 @@ pub(crate) fn hash_file(path: &Path) -> std::io::Result<String> {
         h.update(&buf[..n]);
     }
     Ok(hex::encode(h.finalize()))
+}
+
+/// False when `bytes` (a whole stream) cannot make the pickle machine import
+/// anything: every import starts at a `GLOBAL`/`INST` opcode (whose two names
+/// each end with a newline) or a `STACK_GLOBAL` opcode (0x93); extension codes
+/// (0x82..0x84) and names built by calls need an import first. Opcode bytes can
+/// also occur inside operands, so this over-approximates, never under.
+fn may_import(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| matches!(b, 0x93 | 0x82..=0x84))
+        || (bytes.contains(&b'\n') && bytes.iter().any(|&b| b == b'c' || b == b'i'))
 }
 
 /// What the surrounding container says about a stream.
@@ -314,51 +329,54 @@ impl<'l> Ctx<'l> {
             self.finding(f);
             return "unscanned";
         }
-        let mut head = vec![0u8; HEAD.min(usize::try_from(len).unwrap_or(HEAD))];
-        if let Err(e) = src.seek(SeekFrom::Start(0)).and_then(|_| src.read_exact(&mut head)) {
+        let mut head_buf = [0u8; HEAD];
+        let head = &mut head_buf[..HEAD.min(usize::try_from(len).unwrap_or(HEAD))];
+        if let Err(e) = src.seek(SeekFrom::Start(0)).and_then(|_| src.read_exact(head)) {
             let f = Finding::new(&rf::unreadable_member::RULE, format!("read error: {e}"), self.loc(None));
             self.finding(f);
             return "unreadable";
         }
         let _ = src.seek(SeekFrom::Start(0));
+        let head: &[u8] = head;
         if hint.is_tensor_data() {
             // Raw tensor bytes match some format's first bytes by chance; the only
             // thing a loader could take from such a member is a pickle
             // (`torch.load(..., pickle_file=...)`), so only that is looked for.
-            return match modelvet_formats::pickle::sniff(&head) {
+            return match modelvet_formats::pickle::sniff(head) {
+                Some(_) if head.len() as u64 == len && !may_import(head) => "unrecognized",
                 Some(_) => self.scan_pickle_stream(src, depth, true),
                 None => "tensor-data",
             };
         }
-        if zip::sniff(&head) {
+        if zip::sniff(head) {
             return self.scan_zip(src, len, depth);
         }
-        if sevenz::sniff(&head) {
+        if sevenz::sniff(head) {
             self.walk_archive(src, len, depth, sevenz::walk);
             return "7z";
         }
-        if numpy::sniff(&head) {
+        if numpy::sniff(head) {
             return self.scan_npy(src, len, depth);
         }
-        if let Some(format) = self.try_gguf(&head, src, len, depth, hint) {
+        if let Some(format) = self.try_gguf(head, src, len, depth, hint) {
             return format;
         }
-        if let Some(format) = self.try_safetensors(&head, src, len, depth, hint) {
+        if let Some(format) = self.try_safetensors(head, src, len, depth, hint) {
             return format;
         }
-        if let Some(format) = self.try_keras_h5(&head, src, len, depth, hint) {
+        if let Some(format) = self.try_keras_h5(head, src, len, depth, hint) {
             return format;
         }
-        if let Some(format) = self.try_json(&head, src, len, depth, hint) {
+        if let Some(format) = self.try_json(head, src, len, depth, hint) {
             return format;
         }
-        if let Some(format) = self.try_python(&head, src, len, depth, hint) {
+        if let Some(format) = self.try_python(head, src, len, depth, hint) {
             return format;
         }
-        if let Some(codec) = compress::sniff(&head) {
+        if let Some(codec) = compress::sniff(head) {
             return self.scan_compressed(codec, src, len, depth);
         }
-        if tar::sniff(&head) {
+        if tar::sniff(head) {
             let names = self.walk_archive(src, len, depth, tar::walk);
             // PyTorch's oldest format is a tar of sys_info, pickle, tensors and storages.
             if ["sys_info", "pickle", "storages"].iter().all(|n| names.iter().any(|m| m == n)) {
@@ -372,18 +390,24 @@ impl<'l> Ctx<'l> {
             }
             return "tar";
         }
-        if let Some(strength) = modelvet_formats::pickle::sniff(&head) {
+        if let Some(strength) = modelvet_formats::pickle::sniff(head) {
             let weak = strength == Sniff::Weak || hint.is_tensor_data();
-            let format = self.scan_pickle_stream(src, depth, weak);
+            // A weak probe counts only if it imports; a short stream that cannot
+            // import anything is not run through the machine at all.
+            let format = if weak && head.len() as u64 == len && !may_import(head) {
+                "unrecognized"
+            } else {
+                self.scan_pickle_stream(src, depth, weak)
+            };
             if format != "unrecognized" {
                 return format;
             }
         }
         // Protobuf has no magic number: ONNX is tried last.
-        if let Some(format) = self.try_onnx(&head, src, len, depth, hint) {
+        if let Some(format) = self.try_onnx(head, src, len, depth, hint) {
             return format;
         }
-        if let Some(format) = self.try_tf_graph(&head, src, len, depth, hint) {
+        if let Some(format) = self.try_tf_graph(head, src, len, depth, hint) {
             return format;
         }
         "unrecognized"
@@ -395,11 +419,13 @@ impl<'l> Ctx<'l> {
         let (limits, budget) = (self.limits, self.budget);
         let anomalies = {
             let mut visit = |e: &Entry, data: &mut dyn ReadSeek, n: u64| {
-                names.push(e.name.clone());
                 if matches!(e.kind, EntryKind::File) {
                     self.members.push(e.name.clone());
                     self.scan(data, n, depth + 1, Hint { name: Some(&e.name) });
-                    self.members.pop();
+                    // The member's name moves on to the list of names (one copy, not two).
+                    names.push(self.members.pop().unwrap_or_else(|| e.name.clone()));
+                } else {
+                    names.push(e.name.clone());
                 }
             };
             walk(src, len, limits, budget, &mut visit)
@@ -410,7 +436,9 @@ impl<'l> Ctx<'l> {
 
     fn scan_zip(&mut self, src: &mut dyn ReadSeek, len: u64, depth: u32) -> &'static str {
         let names = self.walk_archive(src, len, depth, zip::walk);
-        let has = |suffix: &str| names.iter().any(|n| n == suffix || n.ends_with(&format!("/{suffix}")));
+        let has = |suffix: &str| {
+            names.iter().any(|n| n == suffix || n.strip_suffix(suffix).is_some_and(|rest| rest.ends_with('/')))
+        };
         if has("data.pkl") && has("constants.pkl") {
             "torchscript"
         } else if has("data.pkl") {
@@ -595,5 +623,23 @@ impl<'l> Ctx<'l> {
         } else {
             "pickle"
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_import;
+
+    #[test]
+    fn may_import_is_conservative() {
+        // What the machine could import from: GLOBAL/INST with their newlines, STACK_GLOBAL, EXT.
+        assert!(may_import(b"cos\nsystem\n(S'id'\ntR."));
+        assert!(may_import(b"(ios\nsystem\nS'id'\n."));
+        assert!(may_import(b"\x8c\x02os\x8c\x06system\x93."));
+        assert!(may_import(b"\x82\x01."));
+        // A PyTorch `byteorder` member and other short text that merely starts like a pickle.
+        assert!(!may_import(b"little"));
+        assert!(!may_import(b"big"));
+        assert!(!may_import(b"(lp0\nI1\na."));
     }
 }

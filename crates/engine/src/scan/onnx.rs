@@ -48,7 +48,7 @@ impl Ctx<'_> {
         depth: u32,
         hint: Hint<'_>,
     ) -> Option<&'static str> {
-        let named = hint.name.is_some_and(|n| n.to_ascii_lowercase().ends_with(".onnx"));
+        let named = hint.name.is_some_and(|n| modelvet_formats::ends_with_ignore_ascii_case(n, ".onnx"));
         if !onnx::sniff(head) && !named {
             return self.onnx_external_file(len, depth, hint);
         }

@@ -42,6 +42,11 @@ pub struct PickleSink<'g> {
     seen: HashMap<(&'static str, String), usize>,
     pub nested: Vec<Nested>,
     max_nested: usize,
+    /// Scratch space for `module.name` lookups in `index`.
+    key: String,
+    /// The last name found in `index`: calls repeat the same global (one `Rc`),
+    /// and an entry's position never changes once made.
+    last: Option<(Rc<str>, Rc<str>, usize)>,
 }
 
 impl<'g> PickleSink<'g> {
@@ -55,6 +60,8 @@ impl<'g> PickleSink<'g> {
             seen: HashMap::new(),
             nested: Vec::new(),
             max_nested,
+            key: String::new(),
+            last: None,
         }
     }
 
@@ -92,6 +99,9 @@ impl<'g> PickleSink<'g> {
             _ => 0,
         });
         for e in imports {
+            if matches!(e.class, Class::Safe | Class::CodeBuilder) {
+                continue;
+            }
             let dotted = if e.global.name.is_empty() { e.global.module.to_string() } else { e.global.dotted() };
             let mut how = String::new();
             if let Some(w) = &e.written {
@@ -157,14 +167,32 @@ impl<'g> PickleSink<'g> {
         }
     }
 
+    /// Where `module.name` is in `imports` (the key is built in a reused buffer).
+    fn import_index(&mut self, g: &Global) -> Option<usize> {
+        if let Some((m, n, i)) = &self.last
+            && Rc::ptr_eq(m, &g.module)
+            && Rc::ptr_eq(n, &g.name)
+        {
+            return Some(*i);
+        }
+        self.key.clear();
+        self.key.push_str(&g.module);
+        self.key.push('.');
+        self.key.push_str(&g.name);
+        let found = self.index.get(self.key.as_str()).copied();
+        if let Some(i) = found {
+            self.last = Some((g.module.clone(), g.name.clone(), i));
+        }
+        found
+    }
+
     fn import(&mut self, g: &Global, written: Option<&Global>, via: Via, offset: u64, origin: Option<&Value>) {
-        let key = format!("{}.{}", g.module, g.name);
-        if let Some(&i) = self.index.get(&key) {
+        if let Some(i) = self.import_index(g) {
             self.imports[i].count += 1;
             return;
         }
         let class = self.globals.classify(&g.module, &g.name);
-        self.index.insert(key, self.imports.len());
+        self.index.insert(self.key.clone(), self.imports.len());
         self.imports.push(ImportEntry {
             global: g.clone(),
             class,
@@ -181,13 +209,18 @@ impl<'g> PickleSink<'g> {
         let rendered = || Value::Call(call.clone()).render(EVIDENCE);
         // Attach the first call of an imported name as that import's evidence.
         let mut known_class = None;
-        if let Some(g) = target {
-            let key = format!("{}.{}", g.module, g.name);
-            if let Some(&i) = self.index.get(&key) {
-                known_class = Some(self.imports[i].class);
-                if self.imports[i].evidence.is_none() {
-                    self.imports[i].evidence = Some(rendered());
-                }
+        // The import entry is keyed by `module.name`; its class is this callee's own
+        // classification only if it is the same (module, name) pair.
+        let mut known_exact = false;
+        if let Some(g) = target
+            && let Some(i) = self.import_index(g)
+        {
+            known_class = Some(self.imports[i].class);
+            known_exact = self.imports[i].global == *g;
+            // Allowlisted imports make no finding, so their evidence is never shown.
+            let shown = !matches!(self.imports[i].class, Class::Safe | Class::CodeBuilder);
+            if shown && self.imports[i].evidence.is_none() {
+                self.imports[i].evidence = Some(rendered());
             }
         }
         if let Value::Function(func) = call.func.resolved() {
@@ -228,7 +261,13 @@ impl<'g> PickleSink<'g> {
             }
         }
         // Bytes handed to a deserializer (or that are themselves a pickle) are a nested file.
-        let loader = target.is_some_and(|g| knowledge::is_loader(&g.module, &g.name));
+        let loader = target.is_some_and(|g| {
+            if known_exact {
+                knowledge::is_loader_classified(class, &g.module, &g.name)
+            } else {
+                knowledge::is_loader(&g.module, &g.name)
+            }
+        });
         // An allowlisted callable that is not a loader never deserializes its arguments.
         if self.nested.len() < self.max_nested && (loader || class != Class::Safe) {
             let mut found: Option<Vec<u8>> = None;
@@ -278,9 +317,9 @@ impl<'g> PickleSink<'g> {
                 self.push(format!("module {m}"), f);
             }
             _ => {
-                let parts: Vec<Value> = match state.resolved() {
-                    Value::Tuple(t) if t.len() == 2 => t.as_ref().clone(),
-                    other => vec![other.clone()],
+                let parts: &[Value] = match state.resolved() {
+                    Value::Tuple(t) if t.len() == 2 => t,
+                    other => std::slice::from_ref(other),
                 };
                 let mut special = Vec::new();
                 for p in parts {

@@ -30,7 +30,7 @@ impl Ctx<'_> {
         }
         // Text that happens to have `{"` at byte 8 (indented JSON) is not claimed
         // unless its length prefix fits or the name says safetensors.
-        let named = hint.name.is_some_and(|n| n.to_ascii_lowercase().ends_with(".safetensors"));
+        let named = hint.name.is_some_and(|n| modelvet_formats::ends_with_ignore_ascii_case(n, ".safetensors"));
         let n = u64::from_le_bytes(head[..8].try_into().unwrap_or_default());
         if !named
             && n > len.saturating_sub(8)

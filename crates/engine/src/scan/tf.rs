@@ -95,7 +95,7 @@ impl Ctx<'_> {
         hint: Hint<'_>,
     ) -> Option<&'static str> {
         let kind = tf::sniff(head, hint.name)?;
-        let named_pb = hint.name.is_some_and(|n| n.to_ascii_lowercase().ends_with(".pb"));
+        let named_pb = hint.name.is_some_and(|n| modelvet_formats::ends_with_ignore_ascii_case(n, ".pb"));
         let format = match kind {
             Kind::SavedModel => "tf-savedmodel",
             Kind::GraphDef => "tf-graphdef",

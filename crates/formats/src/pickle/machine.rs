@@ -160,6 +160,10 @@ impl Memo {
         if k < self.dense.len() as u64 {
             self.dense[k as usize] = v;
         } else if k == self.dense.len() as u64 && self.sparse.is_empty() {
+            if self.dense.capacity() == 0 {
+                // Pickles that memoize at all memoize most values: skip the first doublings.
+                self.dense.reserve(32);
+            }
             self.dense.push(v);
             self.count += 1;
         } else if self.sparse.insert(k, v).is_none() {
@@ -196,6 +200,9 @@ pub struct Machine<'s> {
     outcome: Outcome,
     tracked: Vec<Tracked>,
     tracked_prune_at: usize,
+    /// Scratch space for canonical callee names.
+    key_buf: String,
+    empty_tuple: Rc<Vec<Value>>,
 }
 
 /// A weak handle on a mutable value, to empty it when the pickle ends.
@@ -231,6 +238,8 @@ impl<'s> Machine<'s> {
             outcome: Outcome::default(),
             tracked: Vec::new(),
             tracked_prune_at: 1024,
+            key_buf: String::new(),
+            empty_tuple: Rc::new(Vec::new()),
         }
     }
 
@@ -240,7 +249,7 @@ impl<'s> Machine<'s> {
         let len = src.seek(std::io::SeekFrom::End(0)).unwrap_or(0).saturating_sub(start);
         let _ = src.seek(std::io::SeekFrom::Start(start));
         self.outcome.len = len;
-        let mut reader = Reader::new(src, &self.limits);
+        let mut reader = Reader::new(src, &self.limits).decode_text();
         let mut index = 0u32;
         loop {
             let trailing = index > 0;
@@ -448,6 +457,10 @@ impl<'s> Machine<'s> {
                 self.recent_strings[0] = self.recent_strings[1].take();
                 self.recent_strings[1] = Some(lossy(&b.data).into());
             }
+            (Arg::Text { s, .. }, _) => {
+                self.recent_strings[0] = self.recent_strings[1].take();
+                self.recent_strings[1] = Some(s.as_str().into());
+            }
             (_, op::STACK_GLOBAL) => {
                 if let [Some(m), Some(n)] = &self.recent_strings {
                     let (m, n) = (m.clone(), n.clone());
@@ -494,10 +507,6 @@ impl<'s> Machine<'s> {
         }
     }
 
-    fn text(&self, b: &Blob) -> Value {
-        Value::Str(Rc::new(Text { s: lossy(&b.data), len: b.len, offset: b.offset }))
-    }
-
     fn step(&mut self, o: Op, reader: &mut Reader<'_>) {
         let at = o.pos;
         let name = o.info.name;
@@ -534,17 +543,22 @@ impl<'s> Machine<'s> {
             }
             op::STRING | op::BINSTRING | op::SHORT_BINSTRING => {
                 // Decoded to `str` by Python 3's unpickler (encoding="ASCII" by default).
-                if let Arg::Bytes(b) = &o.arg {
-                    let v = self.text(b);
+                if let Arg::Bytes(b) = o.arg {
+                    let v = text(b);
                     self.push(v);
                 }
             }
-            op::UNICODE | op::BINUNICODE | op::SHORT_BINUNICODE | op::BINUNICODE8 => {
-                if let Arg::Str(b) = &o.arg {
-                    let v = self.text(b);
+            op::UNICODE | op::BINUNICODE | op::SHORT_BINUNICODE | op::BINUNICODE8 => match o.arg {
+                Arg::Str(b) => {
+                    let v = text(b);
                     self.push(v);
                 }
-            }
+                Arg::Text { s, offset } => {
+                    let len = s.len() as u64;
+                    self.push(Value::Str(Rc::new(Text { s, len, offset })));
+                }
+                _ => {}
+            },
             op::BINBYTES | op::SHORT_BINBYTES | op::BINBYTES8 | op::BYTEARRAY8 => {
                 if let Arg::Bytes(b) = o.arg {
                     self.push(Value::Bytes(Rc::new(b)));
@@ -554,7 +568,8 @@ impl<'s> Machine<'s> {
             op::READONLY_BUFFER => {
                 let _ = self.top(at, name);
             }
-            op::EMPTY_TUPLE => self.push(Value::Tuple(Rc::new(Vec::new()))),
+            // Tuples are immutable: every `()` can share one allocation.
+            op::EMPTY_TUPLE => self.push(Value::Tuple(self.empty_tuple.clone())),
             op::TUPLE1 | op::TUPLE2 | op::TUPLE3 => {
                 let n = usize::from(o.info.code - op::TUPLE1 + 1);
                 let mut items = Vec::with_capacity(n);
@@ -642,7 +657,8 @@ impl<'s> Machine<'s> {
                 self.push(v);
             }
             op::MARK => {
-                let prev = std::mem::take(&mut self.stack);
+                // Room for a typical call's arguments, so they do not grow the new stack twice.
+                let prev = std::mem::replace(&mut self.stack, Vec::with_capacity(8));
                 self.meta.push(prev);
             }
             op::GET | op::BINGET | op::LONG_BINGET => {
@@ -793,8 +809,8 @@ impl<'s> Machine<'s> {
                 self.build(&target, state, at, reader);
             }
             op::PERSID => {
-                if let Arg::Str(b) = &o.arg {
-                    let v = self.text(b);
+                if let Arg::Str(b) = o.arg {
+                    let v = text(b);
                     self.push(Value::PersId(Rc::new(v)));
                 }
             }
@@ -884,7 +900,15 @@ impl<'s> Machine<'s> {
         depth: u32,
     ) -> Value {
         self.outcome.calls += 1;
-        let argv = args.items();
+        // Arguments are nearly always a tuple: borrow its items instead of copying them.
+        let argv_owned;
+        let argv: &[Value] = match args.resolved() {
+            Value::Tuple(t) => t,
+            _ => {
+                argv_owned = args.items();
+                &argv_owned
+            }
+        };
         // Calls of callables built by earlier calls: partial, attrgetter, methodcaller, …
         if depth < 16
             && let Value::Call(inner) = func.resolved()
@@ -912,7 +936,7 @@ impl<'s> Machine<'s> {
                 _ => {}
             }
         }
-        let value = self.evaluate(&func, &argv);
+        let value = self.evaluate(&func, argv);
         self.record(func, args, kwargs, opcode, at, value)
     }
 
@@ -976,12 +1000,20 @@ impl<'s> Machine<'s> {
                 _ => None,
             };
         }
-        let g = callee.as_global()?.clone();
-        let dotted = g.dotted();
+        let g = callee.as_global()?;
+        // The canonical name is built in a reused buffer: this runs for every call.
+        let mut key = std::mem::take(&mut self.key_buf);
+        canonical_into(&g.module, &g.name, &mut key);
+        let out = self.evaluate_named(&key, argv);
+        self.key_buf = key;
+        out
+    }
+
+    /// [`Machine::evaluate`] for a callee that is a global, by its canonical name.
+    fn evaluate_named(&mut self, key: &str, argv: &[Value]) -> Option<Value> {
         let arg_str = |i: usize| argv.get(i).and_then(Value::as_str);
         let arg_bytes = |i: usize| argv.get(i).and_then(Value::as_bytes);
-        let key = canonical(&dotted);
-        match key.as_str() {
+        match key {
             "builtins.getattr" | "dill._dill._get_attr" => {
                 let name = arg_str(1)?.to_string();
                 let obj = argv.first()?.clone();
@@ -1037,9 +1069,7 @@ impl<'s> Machine<'s> {
                 let s = arg_str(0)?;
                 let enc = arg_str(1).unwrap_or("utf-8").to_ascii_lowercase().replace(['-', '_'], "");
                 let data: Vec<u8> = match enc.as_str() {
-                    "latin1" | "iso88591" | "l1" => {
-                        s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect::<Option<_>>()?
-                    }
+                    "latin1" | "iso88591" | "l1" => latin1_bytes(s)?,
                     "utf8" | "ascii" => s.as_bytes().to_vec(),
                     _ => return None,
                 };
@@ -1123,7 +1153,7 @@ impl<'s> Machine<'s> {
         self.sink.event(&Event::Build { target, state: &state, offset: at });
         if let Value::Call(obj) = target {
             // An instance whose __setstate__ was set by an earlier BUILD: this BUILD calls it.
-            let hook = obj.attrs.borrow().iter().rev().find(|(k, _)| &**k == "__setstate__").map(|(_, v)| v.clone());
+            let hook = obj.attrs.borrow().iter().rev().find(|(k, _)| k.s == "__setstate__").map(|(_, v)| v.clone());
             if let Some(hook) = hook {
                 let _ = self.call(hook, Value::Tuple(Rc::new(vec![state])), None, "BUILD", at);
                 return;
@@ -1137,10 +1167,12 @@ impl<'s> Machine<'s> {
                 if let Value::Dict(d) = part.resolved() {
                     let mut attrs = obj.attrs.borrow_mut();
                     for (k, v) in &d.borrow().items {
-                        if let Some(k) = k.as_str()
+                        // A complete `str` key (what `as_str` accepts), shared rather than copied.
+                        if let Value::Str(k) = k.resolved()
+                            && k.s.len() as u64 == k.len
                             && attrs.len() < self.limits.max_container_items
                         {
-                            attrs.push((k.into(), v.clone()));
+                            attrs.push((k.clone(), v.clone()));
                         }
                     }
                 }
@@ -1246,6 +1278,45 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// `s` encoded as Latin-1 (`None` if a character is above U+00FF). NumPy's
+/// protocol-2 pickles carry array data this way, so this runs over every byte of it.
+fn latin1_bytes(s: &str) -> Option<Vec<u8>> {
+    // Branch-free over valid UTF-8: a byte below 0x80 is itself, a lead byte
+    // 0xC2/0xC3 combines with its continuation byte (U+0080..U+00FF), a
+    // continuation byte adds nothing, and any lead byte from 0xC4 up starts a
+    // character above U+00FF.
+    let b = s.as_bytes();
+    let mut out = vec![0u8; b.len()];
+    let mut k = 0;
+    let mut above = false;
+    for (i, &c) in b.iter().enumerate() {
+        let next = b.get(i + 1).copied().unwrap_or(0);
+        let v = if c < 0x80 { c } else { 0x80 | ((c & 1) << 6) | (next & 0x3f) };
+        above |= c >= 0xc4;
+        if let Some(slot) = out.get_mut(k) {
+            *slot = v;
+        }
+        k += usize::from(c & 0xc0 != 0x80);
+    }
+    if above {
+        return None;
+    }
+    out.truncate(k);
+    Some(out)
+}
+
+/// [`lossy`] of an owned buffer, reusing it when it is valid UTF-8.
+fn owned_lossy(b: Vec<u8>) -> String {
+    String::from_utf8(b).unwrap_or_else(|e| lossy(e.as_bytes()))
+}
+
+/// A `str` value from an operand, reusing its buffer when it is valid UTF-8
+/// (the same text [`lossy`] would give, without a copy).
+fn text(b: Blob) -> Value {
+    let s = owned_lossy(b.data);
+    Value::Str(Rc::new(Text { s, len: b.len, offset: b.offset }))
+}
+
 fn bytes_value(data: Vec<u8>) -> Value {
     let len = data.len() as u64;
     Value::Bytes(Rc::new(Blob { data, len, offset: 0 }))
@@ -1255,15 +1326,35 @@ fn bytes_value(data: Vec<u8>) -> Value {
 /// module names folded onto the public ones.
 pub fn canonical(dotted: &str) -> String {
     let (m, rest) = dotted.split_once('.').unwrap_or((dotted, ""));
-    let m = match m {
+    let m = canonical_head(m).unwrap_or(m);
+    if rest.is_empty() { m.to_string() } else { format!("{m}.{rest}") }
+}
+
+fn canonical_head(m: &str) -> Option<&'static str> {
+    Some(match m {
         "__builtin__" | "__builtins__" => "builtins",
         "_operator" => "operator",
         "_functools" => "functools",
         "_pickle" | "cPickle" => "pickle",
         "posix" | "nt" => "os",
-        other => other,
-    };
-    if rest.is_empty() { m.to_string() } else { format!("{m}.{rest}") }
+        _ => return None,
+    })
+}
+
+/// Writes `canonical(&format!("{module}.{name}"))` into `out`, without allocating
+/// once `out` has grown.
+fn canonical_into(module: &str, name: &str, out: &mut String) {
+    out.clear();
+    out.push_str(module);
+    out.push('.');
+    out.push_str(name);
+    let i = out.find('.').unwrap_or(out.len());
+    if out.len() == i + 1 {
+        out.truncate(i);
+    }
+    if let Some(m) = canonical_head(&out[..i]) {
+        out.replace_range(..i, m);
+    }
 }
 
 fn decode_base64(data: &[u8], urlsafe: bool) -> Option<Vec<u8>> {
@@ -1338,4 +1429,38 @@ pub fn printable_runs(data: &[u8]) -> Vec<String> {
         out.push(cur);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin1_matches_char_by_char() {
+        let old = |s: &str| s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect::<Option<Vec<u8>>>();
+        let all: String = (0u32..=0xff).filter_map(char::from_u32).collect();
+        for s in ["", "abc", "\u{e9}t\u{e9}", "\u{80}\u{ff}\u{0}", "x\u{100}", "\u{20ac}", "\u{1f600}", all.as_str()] {
+            assert_eq!(latin1_bytes(s), old(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn canonical_into_matches_canonical() {
+        let mut buf = String::new();
+        for (m, n) in [
+            ("os", "system"),
+            ("posix", "system"),
+            ("__builtin__", "getattr"),
+            ("_operator.x", "attrgetter"),
+            ("a", ""),
+            ("a.b", ""),
+            ("", "x"),
+            ("", ""),
+            ("nt", ""),
+            ("cPickle", "loads.x"),
+        ] {
+            canonical_into(m, n, &mut buf);
+            assert_eq!(buf, canonical(&format!("{m}.{n}")), "{m:?} {n:?}");
+        }
+    }
 }

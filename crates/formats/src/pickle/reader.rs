@@ -49,6 +49,13 @@ pub enum Arg {
     Bytes(Blob),
     /// `GLOBAL`/`INST`: module and name, raw bytes of each line.
     Pair(Vec<u8>, Vec<u8>),
+    /// A complete `BINUNICODE*` operand that is valid UTF-8, already decoded;
+    /// only from a reader made with [`Reader::decode_text`] (otherwise such
+    /// operands come as [`Arg::Str`]).
+    Text {
+        s: String,
+        offset: u64,
+    },
 }
 
 /// One opcode with its position and argument.
@@ -109,9 +116,17 @@ pub struct Reader<'a> {
     origin: u64,
     max_inline: usize,
     eof: bool,
+    /// Hand complete, valid UTF-8 text operands over as [`Arg::Text`].
+    text: bool,
 }
 
 type R<T> = Result<T, ReadErrorKind>;
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        crate::pool::give(std::mem::take(&mut self.buf));
+    }
+}
 
 impl<'a> Reader<'a> {
     /// Reads from the current position of `src`; offsets are reported relative to it.
@@ -121,17 +136,26 @@ impl<'a> Reader<'a> {
         // over a folder of thousands of small files.
         let len = src.seek(SeekFrom::End(0)).map_or(u64::MAX, |end| end.saturating_sub(origin));
         let _ = src.seek(SeekFrom::Start(origin));
-        let size = usize::try_from(len.saturating_add(16)).unwrap_or(BUF).clamp(4096, BUF);
+        let size = usize::try_from(len.saturating_add(16)).unwrap_or(BUF).clamp(64, BUF);
         Self {
             src,
-            buf: vec![0; size],
+            // Its contents do not matter: only bytes read into it are used.
+            buf: crate::pool::take_len(size),
             start: 0,
             end: 0,
             pos: 0,
             origin,
             max_inline: limits.max_inline_bytes.max(64),
             eof: false,
+            text: false,
         }
+    }
+
+    /// Makes the reader return complete, valid UTF-8 `BINUNICODE*` operands
+    /// as [`Arg::Text`], validated once here rather than again by the caller.
+    pub fn decode_text(mut self) -> Self {
+        self.text = true;
+        self
     }
 
     /// Offset of the next byte to be read, relative to where reading began.
@@ -378,12 +402,12 @@ impl<'a> Reader<'a> {
             ArgKind::Unicode1 => {
                 let n = self.byte()?;
                 let b = self.blob(u64::from(n))?;
-                check_utf8(b)?
+                self.unicode(b)?
             }
             ArgKind::Unicode4 => {
                 let n = u32::from_le_bytes(self.array()?);
                 let b = self.blob(u64::from(n))?;
-                check_utf8(b)?
+                self.unicode(b)?
             }
             ArgKind::Unicode8 => {
                 let n = u64::from_le_bytes(self.array()?);
@@ -391,7 +415,7 @@ impl<'a> Reader<'a> {
                     return Err(ReadErrorKind::BadArgument("byte count exceeds sys.maxsize"));
                 }
                 let b = self.blob(n)?;
-                check_utf8(b)?
+                self.unicode(b)?
             }
             ArgKind::DecimalNlShort => {
                 let l = self.line()?;
@@ -439,6 +463,19 @@ impl<'a> Reader<'a> {
                 Arg::Str(Blob { data, len, offset })
             }
         })
+    }
+}
+
+impl Reader<'_> {
+    /// A `BINUNICODE*` operand: checked as [`check_utf8`] does, and decoded when asked.
+    fn unicode(&self, b: Blob) -> R<Arg> {
+        if !self.text || !b.is_complete() {
+            return check_utf8(b);
+        }
+        match String::from_utf8(b.data) {
+            Ok(s) => Ok(Arg::Text { s, offset: b.offset }),
+            Err(e) => check_utf8(Blob { data: e.into_bytes(), len: b.len, offset: b.offset }),
+        }
     }
 }
 

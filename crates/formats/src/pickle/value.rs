@@ -90,6 +90,12 @@ impl Global {
     pub fn dotted(&self) -> String {
         format!("{}.{}", self.module, self.name)
     }
+    /// True when [`Global::dotted`] would equal `s` (without building it).
+    pub fn dotted_is(&self, s: &str) -> bool {
+        let (m, n) = (self.module.as_bytes(), self.name.as_bytes());
+        let s = s.as_bytes();
+        s.len() == m.len() + 1 + n.len() && s.starts_with(m) && s[m.len()] == b'.' && s.ends_with(n)
+    }
 }
 
 /// A recorded call and what the machine knows of its result.
@@ -105,7 +111,8 @@ pub struct Call {
     /// (`getattr(module, 'x')`, `base64.b64decode(...)`, …).
     pub value: Option<Value>,
     /// Attributes set on the result by `BUILD` with a dict state.
-    pub attrs: RefCell<Vec<(Rc<str>, Value)>>,
+    /// Keys are the (complete) `str` keys of the state dict, shared with it.
+    pub attrs: RefCell<Vec<(Rc<Text>, Value)>>,
 }
 
 /// A code object rebuilt by the pickle (dill, cloudpickle, `types.CodeType`).
@@ -360,7 +367,7 @@ fn render_into(v: &Value, out: &mut String, max: usize, depth: usize) {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    push_repr_str(out, k, max);
+                    push_repr_str(out, &k.s, max);
                     out.push_str(": ");
                     render_into(v, out, max, depth + 1);
                 }

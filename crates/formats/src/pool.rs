@@ -1,0 +1,76 @@
+//! Reusable byte buffers. Scanning a folder of small files allocates the same
+//! few buffers (the file's bytes, a pickle reader's window) once per file; with
+//! the C allocator each of those larger allocations also consolidates the
+//! freed small blocks. Handing the buffers back to a per-thread pool makes
+//! that cost per thread instead of per file.
+
+use std::cell::RefCell;
+
+/// Buffers kept per thread.
+const KEEP: usize = 4;
+/// Larger buffers are freed rather than kept (memory stays bounded).
+const KEEP_MAX: usize = 1 << 20;
+
+thread_local! {
+    static POOL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An empty buffer with room for at least `capacity` bytes.
+pub fn take(capacity: usize) -> Vec<u8> {
+    let reused = POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let i = p.iter().position(|b| b.capacity() >= capacity)?;
+        Some(p.swap_remove(i))
+    });
+    match reused {
+        Some(mut buf) => {
+            buf.clear();
+            buf
+        }
+        None => Vec::with_capacity(capacity),
+    }
+}
+
+/// A buffer of exactly `len` bytes, zeroed where it was never written before.
+/// Its contents are unspecified; use it as space to read into.
+pub fn take_len(len: usize) -> Vec<u8> {
+    let mut buf = take(len);
+    buf.resize(len, 0);
+    buf
+}
+
+/// Returns a buffer to this thread's pool.
+pub fn give(buf: Vec<u8>) {
+    if buf.capacity() == 0 || buf.capacity() > KEEP_MAX {
+        return;
+    }
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.len() < KEEP {
+            p.push(buf);
+        } else if let Some(small) = p.iter_mut().min_by_key(|b| b.capacity())
+            && small.capacity() < buf.capacity()
+        {
+            // Keep the larger buffers: they serve every smaller request too.
+            *small = buf;
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_come_back_empty_and_large_enough() {
+        let mut b = take(100);
+        b.extend_from_slice(b"hello");
+        give(b);
+        let b = take(10);
+        assert!(b.is_empty() && b.capacity() >= 10);
+        let c = take_len(300);
+        assert_eq!(c.len(), 300);
+        give(b);
+        give(c);
+    }
+}
