@@ -9,8 +9,9 @@
 //! at the byte offset. Waived findings are kept, with an accepted suppression.
 
 use std::io::{self, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
+use modelvet_engine::policy::absolute;
 use modelvet_engine::{Finding, RULES, Rule, Severity};
 use serde_json::{Value, json};
 
@@ -79,22 +80,6 @@ fn descriptor(rule: &Rule) -> Value {
             "security-severity": security_severity(rule.severity),
         }
     })
-}
-
-/// Lexically normalised absolute path (no symlink resolution, no I/O beyond the cwd).
-fn absolute(p: &Path) -> PathBuf {
-    let joined = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
-    let mut out = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// Percent-encodes what a URI path may not hold (RFC 3986 `pchar` plus `/`).

@@ -1,55 +1,13 @@
 //! `modelvet policy init|check|show`, and loading the policy for `scan`.
 
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use modelvet_engine::policy::{Diagnostic, FILE_NAME, Policy, TEMPLATE};
 
 use crate::cli::PolicyCommand;
-
-/// The nearest enclosing folder with a `.git`, else `dir` itself.
-pub fn repository_root(dir: &Path) -> PathBuf {
-    let mut d = Some(dir);
-    while let Some(p) = d {
-        if p.join(".git").exists() {
-            return p.to_path_buf();
-        }
-        d = p.parent();
-    }
-    dir.to_path_buf()
-}
-
-fn lexical_absolute(p: &Path) -> PathBuf {
-    let joined = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
-    let mut out = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
-/// `path` relative to `root`, `/`-separated, for policy globs; a path outside
-/// `root` is given as scanned.
-pub fn relative_path(root: &Path, path: &Path) -> String {
-    let abs = lexical_absolute(path);
-    let rel = abs.strip_prefix(lexical_absolute(root)).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf());
-    rel.components()
-        .filter_map(|c| match c {
-            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-            Component::RootDir => Some(String::new()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
 
 fn report_diagnostics(path: &Path, text: &str, diags: &[Diagnostic]) {
     let name = path.display().to_string();
@@ -148,18 +106,5 @@ pub fn run(cmd: PolicyCommand) -> Result<ExitCode> {
             write!(out, "{}", p.show())?;
             Ok(ExitCode::SUCCESS)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::relative_path;
-    use std::path::Path;
-
-    #[test]
-    fn relative_paths() {
-        assert_eq!(relative_path(Path::new("/r"), Path::new("/r/models/a.pt")), "models/a.pt");
-        assert_eq!(relative_path(Path::new("/r/"), Path::new("/r/./x/../b.pt")), "b.pt");
-        assert_eq!(relative_path(Path::new("/r"), Path::new("/other/b.pt")), "/other/b.pt");
     }
 }

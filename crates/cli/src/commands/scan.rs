@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use modelvet_engine::cache::Cache;
-use modelvet_engine::policy::{Date, WaiverUsage};
+use modelvet_engine::policy::{Date, WaiverUsage, relative_path, repository_root};
 use modelvet_engine::{Item, Limits, Options, ScanError, Scanner, Severity, TargetReport};
 use modelvet_report::{
     BaselineInfo, Emitter, PolicyInfo, Report, RunInfo, ScanFailure, json::Json, junit::Junit, markdown::Markdown,
@@ -19,7 +19,7 @@ use modelvet_report::{
 };
 use rayon::prelude::*;
 
-use super::policy::{load_policy, relative_path, repository_root};
+use super::policy::load_policy;
 use crate::cli::{ColorChoice, Format, Level, ScanArgs};
 
 fn severity(l: Level) -> Severity {

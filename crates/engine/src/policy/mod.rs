@@ -16,6 +16,7 @@
 mod date;
 mod globals;
 mod parse;
+mod paths;
 mod show;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use globset::GlobSet;
 pub use date::Date;
 pub use globals::{GlobalPolicy, NamePattern};
 pub use parse::{Diagnostic, Level};
+pub use paths::{absolute, relative_path, repository_root};
 
 use crate::finding::{Action, Severity, WaiverUse};
 use crate::rules::Rule;
