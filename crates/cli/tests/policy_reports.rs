@@ -428,6 +428,10 @@ fn baseline_reports_only_new_findings() {
     let (code, _, err) = r.run(&["scan", "--baseline", "junk.json", "m.pt"]);
     assert_eq!(code, 2);
     assert!(err.contains("neither a modelvet JSON report nor a SARIF log"), "{err}");
+    r.put("v1.json", br#"{"schema_version": 1, "targets": [{"findings": [{"rule": "PKL001"}]}]}"#);
+    let (code, _, err) = r.run(&["scan", "--baseline", "v1.json", "m.pt"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no fingerprints") && err.contains("regenerate"), "{err}");
 }
 
 #[test]

@@ -75,7 +75,7 @@ fn read_baseline(path: &Path) -> Result<HashSet<String>> {
     }
     if findings > 0 && set.is_empty() {
         bail!(
-            "baseline {} has findings but no fingerprints (written by modelvet before 0.1 schema 2?); \
+            "baseline {} has findings but no fingerprints (written by an older modelvet, JSON schema 1); \
              regenerate it with `modelvet scan --format json`",
             path.display()
         );
