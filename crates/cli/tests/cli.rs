@@ -3,19 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+
+use common::fixture;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn fixture(rel: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel);
-    let raw = std::fs::read(&p).unwrap();
-    if rel.ends_with(".hex") {
-        let text: String = String::from_utf8(raw).unwrap().split_whitespace().collect();
-        hex::decode(text).unwrap()
-    } else {
-        raw
-    }
-}
 
 /// Writes decoded fixtures into a temporary folder under the given names.
 fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {

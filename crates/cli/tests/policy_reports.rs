@@ -3,18 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+mod common;
 
-fn fixture(rel: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel);
-    let raw = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    if rel.ends_with(".hex") {
-        let text: String = String::from_utf8(raw).unwrap().split_whitespace().collect();
-        hex::decode(text).unwrap()
-    } else {
-        raw
-    }
-}
+use common::fixture;
+
+use assert_cmd::Command;
 
 const EVIL: &str = "malicious/pickle/getattr_import_os_system.pkl.hex";
 const CLEAN: &str = "benign/torch/state_dict.pt";
@@ -340,7 +333,7 @@ fn sarif_validates_and_carries_what_github_needs() {
     assert_eq!(run["properties"]["modelvet/policy"]["path"], "modelvet.toml");
 
     // Archive members are logical locations.
-    r.put("models/evil.pt", &fixture("../examples/models/evil_checkpoint.pt.hex"));
+    r.put("models/evil.pt", &common::repo_file("examples/models/evil_checkpoint.pt.hex"));
     let (_, out, _) = r.run(&["scan", "--format", "sarif", "models/evil.pt"]);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     validate(&doc, "../shared/reference/schemas/sarif-schema-2.1.0.json");
@@ -493,7 +486,7 @@ fn sarif_passes_the_sarif_multitool_with_github_rules() {
         return;
     };
     let r = Repo::new(&[("models/evil.pkl", EVIL), ("models/m.pt", CLEAN), ("models/w.pkl", UNKNOWN)]);
-    r.put("models/evil.pt", &fixture("../examples/models/evil_checkpoint.pt.hex"));
+    r.put("models/evil.pt", &common::repo_file("examples/models/evil_checkpoint.pt.hex"));
     r.policy("[[waivers]]\npath = \"models/w.pkl\"\nrule = \"PKL002\"\nreason = \"our class\"\n");
     let (code, _, err) = r.run(&["scan", "--output", "sarif=modelvet.sarif", "models", "missing.pt"]);
     assert_eq!(code, 2, "{err}");

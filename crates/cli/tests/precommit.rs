@@ -16,9 +16,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+
+use common::{repo_file as fixture, repo_root};
 
 fn pre_commit() -> Option<PathBuf> {
     let required = std::env::var("MODELVET_REQUIRE_PRE_COMMIT").is_ok_and(|v| v == "1");
@@ -36,17 +36,6 @@ fn pre_commit() -> Option<PathBuf> {
         eprintln!("notice: pre-commit not found (MODELVET_PRE_COMMIT or PATH); skipping the pre-commit hook test");
     }
     found
-}
-
-/// Reads a fixture, decoding `.hex` files (malicious samples are stored hex-encoded).
-fn fixture(rel: &str) -> Vec<u8> {
-    let raw = std::fs::read(repo_root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
-    if rel.ends_with(".hex") {
-        let text: String = String::from_utf8(raw).unwrap().split_whitespace().collect();
-        hex::decode(text).unwrap_or_else(|e| panic!("{rel}: bad hex: {e}"))
-    } else {
-        raw
-    }
 }
 
 fn text(out: &Output) -> String {

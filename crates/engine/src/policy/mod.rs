@@ -176,15 +176,9 @@ impl Policy {
         if here.is_file() {
             return Some(here);
         }
-        let mut d = Some(dir);
-        while let Some(p) = d {
-            if p.join(".git").exists() {
-                let f = p.join(FILE_NAME);
-                return f.is_file().then_some(f);
-            }
-            d = p.parent();
-        }
-        None
+        let root = repository_root(dir);
+        let f = root.join(FILE_NAME);
+        (root.join(".git").exists() && f.is_file()).then_some(f)
     }
 
     /// The policy's setting for a rule, if any.
@@ -213,18 +207,22 @@ impl Policy {
             }
             // Every waiver that covers the finding is in use; an active one wins
             // over an expired one.
-            let mut chosen: Option<&Waiver> = None;
-            for (i, w) in self.waivers.iter().enumerate() {
-                if w.rule.code == f.rule.code && w.covers(rel_path, sha.as_deref()) {
-                    if let Some(u) = usage.used.get_mut(i) {
-                        *u = true;
-                    }
-                    let active = w.expires.is_none_or(|d| d >= today);
-                    if chosen.is_none() || (active && chosen.is_some_and(|c| c.expires.is_some_and(|d| d < today))) {
-                        chosen = Some(w);
-                    }
+            let covering: Vec<(usize, &Waiver)> = self
+                .waivers
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.rule.code == f.rule.code && w.covers(rel_path, sha.as_deref()))
+                .collect();
+            for (i, _) in &covering {
+                if let Some(u) = usage.used.get_mut(*i) {
+                    *u = true;
                 }
             }
+            let chosen = covering
+                .iter()
+                .find(|(_, w)| w.expires.is_none_or(|d| d >= today))
+                .or_else(|| covering.first())
+                .map(|(_, w)| *w);
             if let Some(w) = chosen {
                 f.waiver = Some(WaiverUse {
                     reason: w.reason.clone(),
