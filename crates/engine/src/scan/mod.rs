@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 
 use crate::finding::{Finding, Location, Severity};
 use crate::policy::GlobalPolicy;
-use crate::rules::{archive as ra, file as rf, numpy as rn, torch as rt};
+use crate::rules::{archive as ra, file as rf, numpy as rn, pickle as rp, torch as rt};
 
 /// Bytes read to recognise a format.
 const HEAD: usize = 1024;
@@ -580,9 +580,53 @@ impl<'l> Ctx<'l> {
         }
     }
 
+    /// A pickle whose opcodes run past its frames reads differently from a
+    /// stream that cannot `peek` (`torch.load`'s `io.BytesIO`): reports the
+    /// divergence, reads the stream that way too, and keeps what that reading
+    /// finds beyond the first. Returns its nested payloads.
+    fn rescan_framed_exactly(
+        &mut self,
+        src: &mut dyn ReadSeek,
+        origin: u64,
+        d: modelvet_formats::pickle::Divergence,
+        weak: bool,
+    ) -> Vec<pickle::Nested> {
+        let f = Finding::new(
+            &rp::frame_divergence::RULE,
+            format!(
+                "an opcode operand at byte {} runs past the end of its FRAME (byte {}); \
+                 unpicklers that read frames exactly take it from after the frame",
+                d.at, d.frame_end
+            ),
+            self.loc(Some(d.at)),
+        );
+        self.finding(f);
+        if src.seek(SeekFrom::Start(origin)).is_err() {
+            return Vec::new();
+        }
+        let mut sink = pickle::PickleSink::new(self.loc(None), MAX_NESTED, self.globals);
+        {
+            let mut on = |ev: &modelvet_formats::pickle::Event<'_>| sink.on_event(ev);
+            let probe = Limits { max_inline_bytes: 64 << 10, ..self.limits.clone() };
+            Machine::new(&mut on, if weak { &probe } else { self.limits })
+                .framing(modelvet_formats::pickle::Framing::Exact)
+                .run(src);
+        }
+        let nested = std::mem::take(&mut sink.nested);
+        for mut f in sink.finish() {
+            let seen = self.findings.iter().any(|g| g.rule.code == f.rule.code && g.message == f.message);
+            if !seen {
+                f.message = format!("{} (when the frames are read exactly)", f.message);
+                self.finding(f);
+            }
+        }
+        nested
+    }
+
     /// Runs the pickle machine over the stream and turns its events into findings;
     /// nested payloads it finds are scanned as files of their own.
     fn scan_pickle_stream(&mut self, src: &mut dyn ReadSeek, depth: u32, weak: bool) -> &'static str {
+        let origin = src.stream_position().unwrap_or(0);
         let mut sink = pickle::PickleSink::new(self.loc(None), MAX_NESTED, self.globals);
         let outcome = {
             let mut on = |ev: &modelvet_formats::pickle::Event<'_>| sink.on_event(ev);
@@ -596,8 +640,11 @@ impl<'l> Ctx<'l> {
         if weak && !(outcome.imports > 0 && outcome.invalid_names == 0) {
             return "unrecognized";
         }
-        let nested = std::mem::take(&mut sink.nested);
+        let mut nested = std::mem::take(&mut sink.nested);
         self.findings.extend(sink.finish());
+        if let Some(d) = outcome.frame_divergence {
+            nested.extend(self.rescan_framed_exactly(src, origin, d, weak));
+        }
         if let Some(from) = outcome.trailing {
             self.hidden_pickles(src, from, outcome.len);
         }
@@ -611,9 +658,17 @@ impl<'l> Ctx<'l> {
         }
         for n in nested {
             self.members.push(format!("<bytes passed to {} @ {}>", n.loader, n.offset));
-            let len = n.data.len() as u64;
-            let mut cur = Cursor::new(n.data);
-            self.scan(&mut cur, len, depth + 1, Hint::default());
+            match n.data {
+                pickle::NestedBytes::Held(data) => {
+                    let len = data.len() as u64;
+                    let mut cur = Cursor::new(data);
+                    self.scan(&mut cur, len, depth + 1, Hint::default());
+                }
+                pickle::NestedBytes::InStream { offset, len } => {
+                    let mut window = container::Window::new(&mut *src, origin + offset, len);
+                    self.scan(&mut window, len, depth + 1, Hint::default());
+                }
+            }
             self.members.pop();
         }
         if outcome.torch_legacy {

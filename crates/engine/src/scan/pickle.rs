@@ -13,11 +13,25 @@ use crate::rules::pickle as r;
 
 const EVIDENCE: usize = 240;
 
+/// `module.name` with the module aliases folded (`copy_reg` → `copyreg`).
+fn canonical_callee(g: &Global) -> String {
+    format!("{}.{}", knowledge::fold_module(&g.module), g.name)
+}
+
 /// A byte string handed to a deserializer, to be scanned as a file of its own.
 pub struct Nested {
     pub offset: u64,
     pub loader: String,
-    pub data: Vec<u8>,
+    pub data: NestedBytes,
+}
+
+/// Where a nested payload's bytes are.
+pub enum NestedBytes {
+    /// Bytes the machine holds (short operands, decoded payloads).
+    Held(Vec<u8>),
+    /// An operand too long to hold: `len` bytes at `offset` of the pickle stream,
+    /// read from the stream itself.
+    InStream { offset: u64, len: u64 },
 }
 
 struct ImportEntry {
@@ -29,6 +43,20 @@ struct ImportEntry {
     written: Option<Global>,
     origin: Option<String>,
     evidence: Option<String>,
+    /// How loading uses the name: called with arguments from the file, or
+    /// only rebuilt as an instance; neither means it is only a value.
+    called: bool,
+    rebuilt: bool,
+}
+
+/// How a call uses its callee.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Use {
+    /// Called with arguments from the file (`REDUCE`, `INST`, `OBJ`).
+    Call,
+    /// An instance created with the class's own `__new__` (`NEWOBJ`,
+    /// `copyreg.__newobj__`, `copyreg._reconstructor` with `object` as base).
+    Rebuild,
 }
 
 /// Collects findings for one pickle stream.
@@ -120,9 +148,25 @@ impl<'g> PickleSink<'g> {
                     format!("imports {dotted}{how}, which {}", cat.describe()),
                     loc,
                 ),
-                Class::Unknown => Finding::new(
+                Class::Unknown if e.called => Finding::new(
                     &r::unknown_import::RULE,
-                    format!("imports {dotted}{how}, which is not on the allowlist; it runs when the file is loaded"),
+                    format!("imports {dotted}{how}, which is not on the allowlist, and calls it while loading"),
+                    loc,
+                ),
+                Class::Unknown if e.rebuilt => Finding::new(
+                    &r::uncalled_unknown_import::RULE,
+                    format!(
+                        "rebuilds an instance of {dotted}{how}, which is not on the allowlist, without calling it; \
+                         loading needs that module installed"
+                    ),
+                    loc,
+                ),
+                Class::Unknown => Finding::new(
+                    &r::uncalled_unknown_import::RULE,
+                    format!(
+                        "references {dotted}{how}, which is not on the allowlist, as a value; it is not called \
+                         while loading, but loading needs that module installed"
+                    ),
                     loc,
                 ),
             };
@@ -202,10 +246,86 @@ impl<'g> PickleSink<'g> {
             written: written.cloned(),
             origin: origin.map(|o| format!("resolved from {}", o.render(EVIDENCE))),
             evidence: None,
+            called: false,
+            rebuilt: false,
         });
     }
 
+    /// Records that loading uses the imported name `g` in this way.
+    fn mark_use(&mut self, g: &Global, how: Use) {
+        if let Some(i) = self.import_index(g) {
+            let e = &mut self.imports[i];
+            match how {
+                Use::Call => e.called = true,
+                Use::Rebuild => e.rebuilt = true,
+            }
+        }
+    }
+
+    /// Records how a call uses its callee and, for the standard reconstructors,
+    /// the classes and functions it is handed.
+    fn mark_call_uses(&mut self, call: &Call, target: Option<&Global>) {
+        let Some(g) = target else { return };
+        let how = match call.opcode {
+            "NEWOBJ" | "NEWOBJ_EX" => Use::Rebuild,
+            _ => Use::Call,
+        };
+        self.mark_use(g, how);
+        if !matches!(
+            &*g.name,
+            "__newobj__"
+                | "__newobj_ex__"
+                | "_reconstructor"
+                | "_reconstruct"
+                | "_rebuild_from_type"
+                | "_rebuild_from_type_v2"
+        ) {
+            return;
+        }
+        let argv = match call.args.resolved() {
+            Value::Tuple(t) => t.clone(),
+            _ => return,
+        };
+        let arg = |i: usize| argv.get(i).and_then(Value::as_global).cloned();
+        match canonical_callee(g).as_str() {
+            // cls.__new__(cls, *args)
+            "copyreg.__newobj__" | "copyreg.__newobj_ex__" => {
+                if let Some(cls) = arg(0) {
+                    self.mark_use(&cls, Use::Rebuild);
+                }
+            }
+            // base.__new__(cls, state), then base.__init__(obj, state) unless base is object
+            "copyreg._reconstructor" => {
+                if let Some(cls) = arg(0) {
+                    self.mark_use(&cls, Use::Rebuild);
+                }
+                if let Some(base) = arg(1)
+                    && base.dotted() != "builtins.object"
+                {
+                    self.mark_use(&base, Use::Call);
+                }
+            }
+            // ndarray.__new__(subtype, ...)
+            "numpy.core.multiarray._reconstruct" | "numpy._core.multiarray._reconstruct" => {
+                if let Some(cls) = arg(0) {
+                    self.mark_use(&cls, Use::Rebuild);
+                }
+            }
+            // func(*args), then the result viewed as new_type
+            "torch._tensor._rebuild_from_type" | "torch._tensor._rebuild_from_type_v2" => {
+                if let Some(func) = arg(0) {
+                    self.mark_use(&func, Use::Call);
+                }
+                if let Some(cls) = arg(1) {
+                    self.mark_use(&cls, Use::Rebuild);
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn call(&mut self, call: &Rc<Call>, target: Option<&Global>) {
+        self.mark_call_uses(call, target);
         let rendered = || Value::Call(call.clone()).render(EVIDENCE);
         // Attach the first call of an imported name as that import's evidence.
         let mut known_class = None;
@@ -270,21 +390,24 @@ impl<'g> PickleSink<'g> {
         });
         // An allowlisted callable that is not a loader never deserializes its arguments.
         if self.nested.len() < self.max_nested && (loader || class != Class::Safe) {
-            let mut found: Option<Vec<u8>> = None;
+            let mut found: Option<NestedBytes> = None;
             let mut budget = 256usize;
             let args = Value::Tuple(Rc::new(call.args.items()));
             args.walk(&mut budget, &mut |v| {
-                let bytes = match v.resolved() {
-                    Value::Bytes(b) if b.is_complete() => Some(b.data.as_slice()),
-                    _ => None,
-                };
-                if let Some(b) = bytes {
-                    let looks = modelvet_formats::pickle::sniff(b) == Some(modelvet_formats::pickle::Sniff::Strong)
-                        || b.starts_with(b"PK\x03\x04");
+                let Value::Bytes(b) = v.resolved() else { return true };
+                if b.is_complete() {
+                    let looks = modelvet_formats::pickle::sniff(&b.data)
+                        == Some(modelvet_formats::pickle::Sniff::Strong)
+                        || b.data.starts_with(b"PK\x03\x04");
                     if loader || looks {
-                        found = Some(b.to_vec());
+                        found = Some(NestedBytes::Held(b.data.clone()));
                         return false;
                     }
+                } else if loader {
+                    // A second stage larger than the machine keeps in memory (a padded
+                    // checkpoint) is read from the stream rather than skipped.
+                    found = Some(NestedBytes::InStream { offset: b.offset, len: b.len });
+                    return false;
                 }
                 true
             });

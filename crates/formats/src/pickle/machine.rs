@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use super::compat;
 use super::opcodes::op;
-use super::reader::{Arg, Op, ReadError, ReadErrorKind, Reader};
+use super::reader::{Arg, Divergence, Framing, Op, ReadError, ReadErrorKind, Reader};
 use super::value::{Blob, Call, CodeInfo, Function, Global, Map, Seq, Text, Value};
 use crate::container::ReadSeek;
 use crate::limits::Limits;
@@ -133,6 +133,9 @@ pub struct Outcome {
     pub invalid_names: u64,
     /// Where bytes that are not a pickle start after the last STOP.
     pub trailing: Option<u64>,
+    /// Where an opcode first ran past the end of its `FRAME` (the stream reads
+    /// differently with [`Framing::Exact`]).
+    pub frame_divergence: Option<Divergence>,
 }
 
 impl Outcome {
@@ -203,6 +206,7 @@ pub struct Machine<'s> {
     /// Scratch space for canonical callee names.
     key_buf: String,
     empty_tuple: Rc<Vec<Value>>,
+    framing: Framing,
 }
 
 /// A weak handle on a mutable value, to empty it when the pickle ends.
@@ -240,7 +244,14 @@ impl<'s> Machine<'s> {
             tracked_prune_at: 1024,
             key_buf: String::new(),
             empty_tuple: Rc::new(Vec::new()),
+            framing: Framing::Contiguous,
         }
+    }
+
+    /// Reads `FRAME`s as `framing` says (contiguously unless told otherwise).
+    pub fn framing(mut self, framing: Framing) -> Self {
+        self.framing = framing;
+        self
     }
 
     /// Runs over every pickle in `src` from its current position to the end.
@@ -249,7 +260,7 @@ impl<'s> Machine<'s> {
         let len = src.seek(std::io::SeekFrom::End(0)).unwrap_or(0).saturating_sub(start);
         let _ = src.seek(std::io::SeekFrom::Start(start));
         self.outcome.len = len;
-        let mut reader = Reader::new(src, &self.limits).decode_text();
+        let mut reader = Reader::new(src, &self.limits).decode_text().framing(self.framing);
         let mut index = 0u32;
         loop {
             let trailing = index > 0;
@@ -267,6 +278,7 @@ impl<'s> Machine<'s> {
                     break;
                 }
             }
+            reader.new_unpickler();
             match self.run_one(&mut reader) {
                 Ok(value) => {
                     self.outcome.pickles += 1;
@@ -309,6 +321,7 @@ impl<'s> Machine<'s> {
             }
         }
         self.outcome.end = reader.position();
+        self.outcome.frame_divergence = reader.divergence();
         self.break_cycles();
         self.stack.clear();
         self.memo = Memo::new();

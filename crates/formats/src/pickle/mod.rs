@@ -8,6 +8,7 @@ pub mod reader;
 pub mod value;
 
 pub use machine::{Anomaly, AnomalyKind, Event, Machine, Outcome, Sink, Via};
+pub use reader::{Divergence, Framing};
 pub use value::{Global, Value};
 
 /// Whether `head` (the first bytes of a stream) starts like a pickle:

@@ -14,6 +14,19 @@ use crate::limits::Limits;
 
 const BUF: usize = 256 << 10;
 
+/// A text line of a protocol-0 opcode: the prefix kept, the real length, the last byte.
+struct Line {
+    data: Vec<u8>,
+    len: u64,
+    last: Option<u8>,
+}
+
+impl Line {
+    fn is_complete(&self) -> bool {
+        self.data.len() as u64 == self.len
+    }
+}
+
 /// An operand of bytes or text: the whole value, or a prefix of a long one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Blob {
@@ -118,6 +131,37 @@ pub struct Reader<'a> {
     eof: bool,
     /// Hand complete, valid UTF-8 text operands over as [`Arg::Text`].
     text: bool,
+    framing: Framing,
+    /// Where the C unpickler's buffer ends (stream offset): past the bytes of
+    /// the current frame, or at the position when no frame is buffered.
+    c_end: u64,
+    /// False once a contiguous reading has diverged (the accounting stops).
+    tracking: bool,
+    divergence: Option<Divergence>,
+}
+
+/// How a reader treats `FRAME` bounds when an opcode runs past one. Writers
+/// never do this; a crafted stream does, and CPython then reads it one of
+/// two ways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Framing {
+    /// The bytes run on past the frame's end, as `pickle.loads` and files
+    /// that can `peek` read them.
+    #[default]
+    Contiguous,
+    /// The rest of the frame is dropped and the read starts after it, as
+    /// CPython's C unpickler reads a stream that cannot `peek` (an
+    /// `io.BytesIO`: how `torch.load` reads a checkpoint's `data.pkl`).
+    Exact,
+}
+
+/// Where an opcode first ran past the end of its frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Divergence {
+    /// Offset of the read that runs past the frame.
+    pub at: u64,
+    /// Offset where the frame ends.
+    pub frame_end: u64,
 }
 
 type R<T> = Result<T, ReadErrorKind>;
@@ -148,7 +192,17 @@ impl<'a> Reader<'a> {
             max_inline: limits.max_inline_bytes.max(64),
             eof: false,
             text: false,
+            framing: Framing::Contiguous,
+            c_end: 0,
+            tracking: true,
+            divergence: None,
         }
+    }
+
+    /// Reads frames as `framing` says (see [`Framing`]).
+    pub fn framing(mut self, framing: Framing) -> Self {
+        self.framing = framing;
+        self
     }
 
     /// Makes the reader return complete, valid UTF-8 `BINUNICODE*` operands
@@ -255,6 +309,7 @@ impl<'a> Reader<'a> {
 
     /// Skips `n` bytes (seeking past whatever is not buffered).
     pub fn skip(&mut self, n: u64) -> R<()> {
+        self.c_read_into(n);
         let buffered = (self.end - self.start) as u64;
         if n <= buffered {
             self.start += n as usize;
@@ -299,26 +354,34 @@ impl<'a> Reader<'a> {
         Ok(Blob { data, len, offset })
     }
 
-    /// Reads a line without its newline, keeping at most the inline limit.
-    fn line(&mut self) -> R<Vec<u8>> {
+    /// Reads a line without its newline, keeping at most the inline limit,
+    /// and notes its real length and last byte (a `STRING` operand's closing
+    /// quote is there, however long the line).
+    fn long_line(&mut self) -> R<Line> {
         let mut out = Vec::new();
+        let mut len = 0u64;
+        let mut last = None;
         loop {
             if self.start == self.end && self.fill()? == 0 {
                 return Err(ReadErrorKind::Truncated);
             }
             let avail = &self.buf[self.start..self.end];
-            if let Some(i) = avail.iter().position(|&b| b == b'\n') {
-                let room = self.max_inline.saturating_sub(out.len());
-                out.extend_from_slice(&avail[..i.min(room)]);
-                self.start += i + 1;
-                self.pos += i as u64 + 1;
-                return Ok(out);
-            }
-            let n = avail.len();
+            let (n, found) = match avail.iter().position(|&b| b == b'\n') {
+                Some(i) => (i, true),
+                None => (avail.len(), false),
+            };
             let room = self.max_inline.saturating_sub(out.len());
             out.extend_from_slice(&avail[..n.min(room)]);
-            self.start += n;
-            self.pos += n as u64;
+            if n > 0 {
+                last = Some(avail[n - 1]);
+            }
+            len += n as u64;
+            let consumed = n + usize::from(found);
+            self.start += consumed;
+            self.pos += consumed as u64;
+            if found {
+                return Ok(Line { data: out, len, last });
+            }
         }
     }
 
@@ -339,86 +402,223 @@ impl<'a> Reader<'a> {
         };
         self.start += 1;
         self.pos += 1;
-        match self.arg(info.arg) {
+        let arg = self.arg(info.arg).and_then(|arg| {
+            if code == opcodes::op::FRAME
+                && let Arg::Int(len) = arg
+            {
+                self.c_frame(len as u64)?;
+            }
+            Ok(arg)
+        });
+        match arg {
             Ok(arg) => Ok(Some(Op { pos, info, arg })),
             Err(kind) => Err(ReadError { kind, pos, opcode: Some(info.name) }),
         }
     }
 
+    /// Starts the accounting of a new unpickler (the next pickle of a stream):
+    /// its buffer starts empty.
+    pub fn new_unpickler(&mut self) {
+        self.c_end = self.pos;
+    }
+
+    /// Where the stream's frames and opcodes first disagree, if they do.
+    pub fn divergence(&self) -> Option<Divergence> {
+        self.divergence
+    }
+
+    fn diverge(&mut self, at: u64) {
+        if self.divergence.is_none() {
+            self.divergence = Some(Divergence { at, frame_end: self.c_end });
+        }
+        if self.framing == Framing::Contiguous {
+            // This reading goes on past the frame; the other one is a second run.
+            self.tracking = false;
+        }
+    }
+
+    /// Accounts for a fixed-size read of the C unpickler (`_Unpickler_Read`)
+    /// of `n` bytes here. One that starts inside the buffered frame and runs
+    /// past its end is a divergence: read [`Framing::Exact`]ly, the bytes come
+    /// from after the frame.
+    fn c_read(&mut self, n: u64) -> R<()> {
+        let p = self.pos;
+        if !self.tracking || p.saturating_add(n) <= self.c_end {
+            return Ok(());
+        }
+        if p >= self.c_end {
+            self.c_end = p.saturating_add(n);
+            return Ok(());
+        }
+        self.diverge(p);
+        if self.framing == Framing::Exact {
+            let end = self.c_end;
+            self.skip(end - p)?;
+            self.c_end = end.saturating_add(n);
+        }
+        Ok(())
+    }
+
+    /// Accounts for a read of `n` bytes straight into an object
+    /// (`_Unpickler_ReadInto`, for `BINBYTES*`/`BYTEARRAY8`): what the buffer
+    /// holds, then the rest from the stream, contiguously in every reading.
+    fn c_read_into(&mut self, n: u64) {
+        if self.tracking {
+            self.c_end = self.c_end.max(self.pos.saturating_add(n));
+        }
+    }
+
+    /// Accounts for `FRAME len`: the C unpickler reads the frame (a divergence
+    /// if one is still buffered and this one runs past it) and rewinds to its start.
+    fn c_frame(&mut self, len: u64) -> R<()> {
+        let p = self.pos;
+        if !self.tracking || p.saturating_add(len) <= self.c_end {
+            return Ok(());
+        }
+        if p >= self.c_end {
+            self.c_end = p.saturating_add(len);
+            return Ok(());
+        }
+        self.diverge(p);
+        if self.framing == Framing::Exact {
+            let end = self.c_end;
+            self.skip(end - p)?;
+            self.c_end = end.saturating_add(len);
+        }
+        Ok(())
+    }
+
+    fn c_byte(&mut self) -> R<u8> {
+        self.c_read(1)?;
+        self.byte()
+    }
+
+    fn c_array<const N: usize>(&mut self) -> R<[u8; N]> {
+        self.c_read(N as u64)?;
+        self.array()
+    }
+
+    fn c_blob(&mut self, len: u64) -> R<Blob> {
+        self.c_read(len)?;
+        self.blob(len)
+    }
+
+    fn c_blob_into(&mut self, len: u64) -> R<Blob> {
+        self.c_read_into(len);
+        self.blob(len)
+    }
+
+    fn c_line(&mut self) -> R<Vec<u8>> {
+        self.c_long_line().map(|l| l.data)
+    }
+
+    /// A line read as the C unpickler reads one (`_Unpickler_Readline`): from
+    /// the buffered frame if its newline is there, else from after the frame.
+    fn c_long_line(&mut self) -> R<Line> {
+        let p = self.pos;
+        let line = self.long_line()?;
+        if !self.tracking || self.pos <= self.c_end {
+            return Ok(line);
+        }
+        if p >= self.c_end {
+            self.c_end = self.pos;
+            return Ok(line);
+        }
+        self.diverge(p);
+        if self.framing != Framing::Exact {
+            return Ok(line);
+        }
+        let end = self.c_end;
+        self.seek_to(end)?;
+        let line = self.long_line()?;
+        self.c_end = self.pos;
+        Ok(line)
+    }
+
+    /// Moves to `pos` (relative to where reading began), dropping the buffer.
+    fn seek_to(&mut self, pos: u64) -> R<()> {
+        self.start = 0;
+        self.end = 0;
+        self.eof = false;
+        self.src.seek(SeekFrom::Start(self.origin + pos)).map_err(|e| ReadErrorKind::Io(e.to_string()))?;
+        self.pos = pos;
+        Ok(())
+    }
+
     fn arg(&mut self, kind: ArgKind) -> R<Arg> {
         Ok(match kind {
             ArgKind::None => Arg::None,
-            ArgKind::U1 => Arg::Int(i64::from(self.byte()?)),
-            ArgKind::U2 => Arg::Int(i64::from(u16::from_le_bytes(self.array()?))),
-            ArgKind::I4 => Arg::Int(i64::from(i32::from_le_bytes(self.array()?))),
-            ArgKind::U4 => Arg::Int(i64::from(u32::from_le_bytes(self.array()?))),
+            ArgKind::U1 => Arg::Int(i64::from(self.c_byte()?)),
+            ArgKind::U2 => Arg::Int(i64::from(u16::from_le_bytes(self.c_array()?))),
+            ArgKind::I4 => Arg::Int(i64::from(i32::from_le_bytes(self.c_array()?))),
+            ArgKind::U4 => Arg::Int(i64::from(u32::from_le_bytes(self.c_array()?))),
             ArgKind::U8 => {
-                let v = u64::from_le_bytes(self.array()?);
+                let v = u64::from_le_bytes(self.c_array()?);
                 match i64::try_from(v) {
                     Ok(v) => Arg::Int(v),
                     Err(_) => Arg::BigInt(v.to_string()),
                 }
             }
-            ArgKind::Float8 => Arg::Float(f64::from_be_bytes(self.array()?)),
+            ArgKind::Float8 => Arg::Float(f64::from_be_bytes(self.c_array()?)),
             ArgKind::Long1 => {
-                let n = self.byte()?;
-                let b = self.blob(u64::from(n))?;
+                let n = self.c_byte()?;
+                let b = self.c_blob(u64::from(n))?;
                 long_from_le(&b.data)
             }
             ArgKind::Long4 => {
-                let n = i32::from_le_bytes(self.array()?);
+                let n = i32::from_le_bytes(self.c_array()?);
                 if n < 0 {
                     return Err(ReadErrorKind::BadArgument("LONG4 byte count < 0"));
                 }
-                let b = self.blob(n as u64)?;
+                let b = self.c_blob(n as u64)?;
                 if b.is_complete() { long_from_le(&b.data) } else { Arg::BigInt(format!("<{}-byte integer>", b.len)) }
             }
             ArgKind::String1 => {
-                let n = self.byte()?;
-                Arg::Bytes(self.blob(u64::from(n))?)
+                let n = self.c_byte()?;
+                Arg::Bytes(self.c_blob(u64::from(n))?)
             }
             ArgKind::String4 => {
-                let n = i32::from_le_bytes(self.array()?);
+                let n = i32::from_le_bytes(self.c_array()?);
                 if n < 0 {
                     return Err(ReadErrorKind::BadArgument("BINSTRING byte count < 0"));
                 }
-                Arg::Bytes(self.blob(n as u64)?)
+                Arg::Bytes(self.c_blob(n as u64)?)
             }
             ArgKind::Bytes1 => {
-                let n = self.byte()?;
-                Arg::Bytes(self.blob(u64::from(n))?)
+                let n = self.c_byte()?;
+                Arg::Bytes(self.c_blob_into(u64::from(n))?)
             }
             ArgKind::Bytes4 => {
-                let n = u32::from_le_bytes(self.array()?);
-                Arg::Bytes(self.blob(u64::from(n))?)
+                let n = u32::from_le_bytes(self.c_array()?);
+                Arg::Bytes(self.c_blob_into(u64::from(n))?)
             }
             ArgKind::Bytes8 | ArgKind::ByteArray8 => {
-                let n = u64::from_le_bytes(self.array()?);
+                let n = u64::from_le_bytes(self.c_array()?);
                 if n > i64::MAX as u64 {
                     return Err(ReadErrorKind::BadArgument("byte count exceeds sys.maxsize"));
                 }
-                Arg::Bytes(self.blob(n)?)
+                Arg::Bytes(self.c_blob_into(n)?)
             }
             ArgKind::Unicode1 => {
-                let n = self.byte()?;
-                let b = self.blob(u64::from(n))?;
+                let n = self.c_byte()?;
+                let b = self.c_blob(u64::from(n))?;
                 self.unicode(b)?
             }
             ArgKind::Unicode4 => {
-                let n = u32::from_le_bytes(self.array()?);
-                let b = self.blob(u64::from(n))?;
+                let n = u32::from_le_bytes(self.c_array()?);
+                let b = self.c_blob(u64::from(n))?;
                 self.unicode(b)?
             }
             ArgKind::Unicode8 => {
-                let n = u64::from_le_bytes(self.array()?);
+                let n = u64::from_le_bytes(self.c_array()?);
                 if n > i64::MAX as u64 {
                     return Err(ReadErrorKind::BadArgument("byte count exceeds sys.maxsize"));
                 }
-                let b = self.blob(n)?;
+                let b = self.c_blob(n)?;
                 self.unicode(b)?
             }
             ArgKind::DecimalNlShort => {
-                let l = self.line()?;
+                let l = self.c_line()?;
                 match l.as_slice() {
                     b"00" => Arg::Bool(false),
                     b"01" => Arg::Bool(true),
@@ -426,40 +626,60 @@ impl<'a> Reader<'a> {
                 }
             }
             ArgKind::DecimalNlLong => {
-                let mut l = self.line()?;
+                let mut l = self.c_line()?;
                 if l.last() == Some(&b'L') {
                     l.pop();
                 }
                 parse_int(&l).ok_or(ReadErrorKind::BadArgument("invalid decimal integer"))?
             }
             ArgKind::FloatNl => {
-                let l = self.line()?;
+                let l = self.c_line()?;
                 Arg::Float(parse_float(&l).ok_or(ReadErrorKind::BadArgument("invalid float literal"))?)
             }
             ArgKind::StringNl => {
                 let offset = self.pos;
-                let l = self.line()?;
-                let inner = strip_quotes(&l).ok_or(ReadErrorKind::BadArgument("STRING argument not quoted"))?;
-                let data = escape_decode(inner).ok_or(ReadErrorKind::BadArgument("invalid escape in STRING"))?;
-                let len = data.len() as u64;
-                Arg::Bytes(Blob { data, len, offset })
+                let l = self.c_long_line()?;
+                if l.is_complete() {
+                    let inner =
+                        strip_quotes(&l.data).ok_or(ReadErrorKind::BadArgument("STRING argument not quoted"))?;
+                    let data = escape_decode(inner).ok_or(ReadErrorKind::BadArgument("invalid escape in STRING"))?;
+                    let len = data.len() as u64;
+                    Arg::Bytes(Blob { data, len, offset })
+                } else {
+                    // Longer than the inline limit (megabytes of escaped binary are
+                    // ordinary): the quotes are checked on the whole line, the escapes
+                    // decoded on the prefix kept.
+                    let quote = l.data.first().copied().filter(|q| matches!(q, b'"' | b'\''));
+                    if quote.is_none() || l.last != quote || l.len < 2 {
+                        return Err(ReadErrorKind::BadArgument("STRING argument not quoted"));
+                    }
+                    let data = decode_prefix(&l.data[1..], 4, escape_decode)
+                        .ok_or(ReadErrorKind::BadArgument("invalid escape in STRING"))?;
+                    let len = (l.len - 2).max(data.len() as u64 + 1);
+                    Arg::Bytes(Blob { data, len, offset })
+                }
             }
             ArgKind::StringNlNoEscape => {
                 let offset = self.pos;
-                let data = self.line()?;
+                let data = self.c_line()?;
                 let len = data.len() as u64;
                 Arg::Str(Blob { data, len, offset })
             }
             ArgKind::StringNlPair => {
-                let module = self.line()?;
-                let name = self.line()?;
+                let module = self.c_line()?;
+                let name = self.c_line()?;
                 Arg::Pair(module, name)
             }
             ArgKind::UnicodeNl => {
                 let offset = self.pos;
-                let l = self.line()?;
-                let data = raw_unicode_escape(&l).ok_or(ReadErrorKind::BadArgument("invalid \\u escape in UNICODE"))?;
-                let len = data.len() as u64;
+                let l = self.c_long_line()?;
+                let data = if l.is_complete() {
+                    raw_unicode_escape(&l.data)
+                } else {
+                    decode_prefix(&l.data, 10, raw_unicode_escape)
+                }
+                .ok_or(ReadErrorKind::BadArgument("invalid \\u escape in UNICODE"))?;
+                let len = if l.is_complete() { data.len() as u64 } else { l.len.max(data.len() as u64 + 1) };
                 Arg::Str(Blob { data, len, offset })
             }
         })
@@ -634,6 +854,12 @@ fn parse_float(raw: &[u8]) -> Option<f64> {
     clean.parse::<f64>().ok()
 }
 
+/// Decodes the prefix of a cut operand: an escape sequence cut in two at the
+/// end (at most `longest` bytes) is dropped rather than taken for a bad one.
+fn decode_prefix(s: &[u8], longest: usize, decode: fn(&[u8]) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
+    (0..=longest.min(s.len())).find_map(|cut| decode(&s[..s.len() - cut]))
+}
+
 fn strip_quotes(l: &[u8]) -> Option<&[u8]> {
     for q in [b'"', b'\''] {
         if l.first() == Some(&q) {
@@ -771,6 +997,80 @@ mod tests {
                 Err(e) => return (out, Some(e)),
             }
         }
+    }
+
+    fn ops_with(bytes: &[u8], max_inline: usize, framing: Framing) -> (Vec<Op>, Option<ReadError>, Option<Divergence>) {
+        let mut c = Cursor::new(bytes.to_vec());
+        let limits = Limits { max_inline_bytes: max_inline, ..Limits::default() };
+        let mut r = Reader::new(&mut c, &limits).framing(framing);
+        let mut out = Vec::new();
+        let err = loop {
+            match r.next_op() {
+                Ok(Some(op)) => {
+                    let stop = op.info.name == "STOP";
+                    out.push(op);
+                    if stop {
+                        break None;
+                    }
+                }
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            }
+        };
+        let d = r.divergence();
+        (out, err, d)
+    }
+
+    #[test]
+    fn long_protocol_0_strings_are_cut_not_broken() {
+        // CPython loads STRING/UNICODE lines of any length; past the inline limit the
+        // quotes are checked on the whole line and the escapes decoded on the prefix.
+        let mut line = b"S'".to_vec();
+        for i in 0..200u8 {
+            line.extend_from_slice(format!("\\x{i:02x}").as_bytes());
+        }
+        line.extend_from_slice(b"'\np0\n.");
+        let (ops, err, _) = ops_with(&line, 64, Framing::Contiguous);
+        assert!(err.is_none(), "{err:?}");
+        let Arg::Bytes(b) = &ops[0].arg else { panic!("{:?}", ops[0]) };
+        assert!(!b.is_complete() && b.data.len() <= 64 && b.data.starts_with(&[0, 1, 2]));
+        // An unterminated quote is still an error, however long the line.
+        let mut bad = line.clone();
+        let q = bad.iter().rposition(|&c| c == b'\'').unwrap();
+        bad[q] = b'x';
+        assert!(ops_with(&bad, 64, Framing::Contiguous).1.is_some());
+        let mut uni = b"V".to_vec();
+        for _ in 0..100 {
+            uni.extend_from_slice(b"\\u00e9");
+        }
+        uni.extend_from_slice(b"\n.");
+        let (ops, err, _) = ops_with(&uni, 64, Framing::Contiguous);
+        assert!(err.is_none(), "{err:?}");
+        assert!(matches!(&ops[0].arg, Arg::Str(b) if !b.is_complete()));
+    }
+
+    #[test]
+    fn frames_are_read_both_ways() {
+        // FRAME of 10 bytes holding SHORT_BINUNICODE len 20 and 8 of its bytes.
+        let mut data = b"\x80\x04\x95".to_vec();
+        data.extend_from_slice(&10u64.to_le_bytes());
+        data.extend_from_slice(b"\x8c\x14AAAAAAAA");
+        data.extend_from_slice(b"BBBBBBBBBBBBCDEFGHIJ\x8c\x01Z.");
+        let (ops, err, d) = ops_with(&data, 1 << 20, Framing::Contiguous);
+        assert!(err.is_none());
+        assert_eq!(d, Some(Divergence { at: 13, frame_end: 21 }));
+        assert!(matches!(&ops[2].arg, Arg::Str(b) if b.data == b"AAAAAAAABBBBBBBBBBBB"));
+        let (ops, err, _) = ops_with(&data, 1 << 20, Framing::Exact);
+        assert!(err.is_none(), "{err:?}");
+        assert!(matches!(&ops[2].arg, Arg::Str(b) if b.data == b"BBBBBBBBBBBBCDEFGHIJ"), "{:?}", ops[2]);
+        assert!(matches!(&ops[3].arg, Arg::Str(b) if b.data == b"Z"));
+        // Frames as the pickler writes them never diverge.
+        let mut ok = b"\x80\x04\x95".to_vec();
+        ok.extend_from_slice(&3u64.to_le_bytes());
+        ok.extend_from_slice(b"\x8c\x01A\x95");
+        ok.extend_from_slice(&2u64.to_le_bytes());
+        ok.extend_from_slice(b"\x8c\x01B.");
+        assert_eq!(ops_with(&ok, 1 << 20, Framing::Contiguous).2, None);
     }
 
     #[test]

@@ -4,8 +4,10 @@ pub mod code_by_value;
 pub mod code_string_argument;
 pub mod dangerous_import;
 pub mod data_after_stop;
+pub mod frame_divergence;
 pub mod malformed_pickle;
 pub mod state_hijack;
+pub mod uncalled_unknown_import;
 pub mod unknown_import;
 pub mod unresolved_import;
 
@@ -13,6 +15,7 @@ pub mod unresolved_import;
 pub static RULES: &[&crate::rules::Rule] = &[
     &dangerous_import::RULE,
     &unknown_import::RULE,
+    &uncalled_unknown_import::RULE,
     &code_string_argument::RULE,
     &code_by_value::RULE,
     &state_hijack::RULE,
@@ -20,4 +23,5 @@ pub static RULES: &[&crate::rules::Rule] = &[
     &unresolved_import::RULE,
     &data_after_stop::RULE,
     &analysis_limit::RULE,
+    &frame_divergence::RULE,
 ];

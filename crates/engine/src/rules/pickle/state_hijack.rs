@@ -1,7 +1,9 @@
 //! ## What it does
 //! Flags a `BUILD` opcode that sets special attributes (`__setstate__`,
-//! `__reduce__`, `__class__`, `__dict__`, `__globals__`, `__builtins__`, ...)
-//! on an object, or that sets state on something that is not an instance the
+//! `__reduce__`, `__class__`, `__dict__`, `__globals__`, `__builtins__`, ...:
+//! the names Python's data model and the pickle machinery look up and call,
+//! not any attribute that merely looks like a dunder, such as a library's
+//! `__FILE_RESOURCE_DATA__` field) on an object, or that sets state on something that is not an instance the
 //! pickle created (a class, a function, a module such as `numpy`).
 //!
 //! ## Why is this bad?
@@ -32,18 +34,140 @@ pub static RULE: Rule = Rule {
     path: "pickle/state_hijack",
 };
 
-/// Attribute names that change how an object behaves rather than what it holds.
+/// Attribute names that change how an object behaves rather than what it
+/// holds: Python's special method and attribute names (the data model), not
+/// any name that merely looks like a dunder (`__FILE_RESOURCE_DATA__` is data).
 pub fn is_special_attribute(name: &str) -> bool {
-    name.starts_with("__")
-        && name.ends_with("__")
-        && !matches!(
-            name,
-            "__module__"
-                | "__qualname__"
-                | "__doc__"
-                | "__annotations__"
-                | "__name__"
-                | "__kwdefaults__"
-                | "__defaults__"
-        )
+    let Some(inner) = name.strip_prefix("__").and_then(|n| n.strip_suffix("__")) else {
+        return false;
+    };
+    if BEHAVIOUR.contains(&inner) {
+        return true;
+    }
+    // Operators, and their reflected (`r`) and in-place (`i`) forms.
+    let op = inner.strip_prefix('r').filter(|o| OPERATORS.contains(o));
+    let op = op.or_else(|| inner.strip_prefix('i').filter(|o| OPERATORS.contains(o)));
+    op.is_some() || OPERATORS.contains(&inner)
 }
+
+/// Special names (without their underscores) that Python or the pickle
+/// machinery looks up and calls, or that expose interpreter internals.
+const BEHAVIOUR: &[&str] = &[
+    // Construction, pickling, copying
+    "new",
+    "init",
+    "del",
+    "init_subclass",
+    "set_name",
+    "class_getitem",
+    "mro_entries",
+    "prepare",
+    "reduce",
+    "reduce_ex",
+    "getstate",
+    "setstate",
+    "getnewargs",
+    "getnewargs_ex",
+    "getinitargs",
+    "copy",
+    "deepcopy",
+    "class",
+    "dict",
+    "slots",
+    "weakref",
+    // Attribute access and calling
+    "getattr",
+    "getattribute",
+    "setattr",
+    "delattr",
+    "dir",
+    "get",
+    "set",
+    "delete",
+    "call",
+    // Conversions and representation
+    "repr",
+    "str",
+    "bytes",
+    "format",
+    "hash",
+    "bool",
+    "index",
+    "int",
+    "float",
+    "complex",
+    "round",
+    "trunc",
+    "floor",
+    "ceil",
+    "fspath",
+    "buffer",
+    "release_buffer",
+    "sizeof",
+    // Comparisons
+    "lt",
+    "le",
+    "eq",
+    "ne",
+    "gt",
+    "ge",
+    "instancecheck",
+    "subclasscheck",
+    "subclasshook",
+    // Containers and iteration
+    "len",
+    "length_hint",
+    "getitem",
+    "setitem",
+    "delitem",
+    "missing",
+    "iter",
+    "next",
+    "reversed",
+    "contains",
+    "aiter",
+    "anext",
+    "await",
+    "enter",
+    "exit",
+    "aenter",
+    "aexit",
+    // Unary operators
+    "neg",
+    "pos",
+    "abs",
+    "invert",
+    // Interpreter internals
+    "globals",
+    "builtins",
+    "code",
+    "closure",
+    "func",
+    "self",
+    "bases",
+    "base",
+    "mro",
+    "subclasses",
+    "import",
+    "loader",
+    "spec",
+    "path",
+    "file",
+    // Array and tensor protocols that run on every operation
+    "array",
+    "array_finalize",
+    "array_ufunc",
+    "array_function",
+    "array_wrap",
+    "array_prepare",
+    "array_priority",
+    "array_interface",
+    "torch_function",
+    "torch_dispatch",
+];
+
+/// Binary operator method names, without underscores.
+const OPERATORS: &[&str] = &[
+    "add", "sub", "mul", "matmul", "truediv", "floordiv", "div", "mod", "divmod", "pow", "lshift", "rshift", "and",
+    "xor", "or",
+];
