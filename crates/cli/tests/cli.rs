@@ -79,7 +79,7 @@ fn folder_scan_reports_each_file_and_a_summary() {
 
 #[test]
 fn fail_on_raises_the_threshold() {
-    let dir = workspace(&[("s.pkl", "suspicious/fastai_learner_like.pkl.hex")]);
+    let dir = workspace(&[("s.pkl", "suspicious/fastai_learner_called.pkl.hex")]);
     let p = dir.path().join("s.pkl");
     modelvet().arg("scan").arg(&p).assert().code(1);
     modelvet().args(["scan", "--fail-on", "high"]).arg(&p).assert().code(0).stdout(predicate::str::contains("WARN"));

@@ -11,8 +11,8 @@ use assert_cmd::Command;
 
 const EVIL: &str = "malicious/pickle/getattr_import_os_system.pkl.hex";
 const CLEAN: &str = "benign/torch/state_dict.pt";
-/// Imports `fastai.learner.Learner`: PKL002 (medium), nothing worse.
-const UNKNOWN: &str = "suspicious/fastai_learner_like.pkl.hex";
+/// Calls `fastai.learner.Learner(...)`: PKL002 (medium), nothing worse.
+const UNKNOWN: &str = "suspicious/fastai_learner_called.pkl.hex";
 const SKLEARN: &str = "benign/joblib/random_forest_raw.joblib";
 
 /// A temporary repository (it has a `.git`, so policy discovery stops there).

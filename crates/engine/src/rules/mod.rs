@@ -94,12 +94,12 @@ mod tests {
     /// renaming one must be a deliberate change to this test.
     #[test]
     fn rule_codes_are_stable() {
-        let codes: Vec<String> = RULES.iter().take(22).map(|r| format!("{} {}", r.code, r.name)).collect();
+        let codes: Vec<String> = RULES.iter().take(24).map(|r| format!("{} {}", r.code, r.name)).collect();
         assert_eq!(
             codes.join("\n"),
             "PKL001 dangerous-import\nPKL002 unknown-import\nPKL003 code-string-argument\nPKL004 code-by-value\n\
              PKL005 state-hijack\nPKL006 malformed-pickle\nPKL007 unresolved-import\nPKL008 data-after-stop\n\
-             PKL009 analysis-limit\nARC001 path-traversal\nARC002 link-member\nARC003 archive-bomb\n\
+             PKL009 analysis-limit\nPKL010 uncalled-unknown-import\nPKL011 frame-divergence\nARC001 path-traversal\nARC002 link-member\nARC003 archive-bomb\n\
              ARC004 archive-inconsistency\nARC005 malformed-archive\nARC006 encrypted-member\nARC007 nesting-too-deep\n\
              NPY001 object-array\nNPY002 malformed-npy\nTOR001 legacy-format\nFIL001 symlink-skipped\n\
              FIL002 file-too-large\nFIL003 unreadable-member"

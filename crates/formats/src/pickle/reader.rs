@@ -1055,14 +1055,15 @@ mod tests {
         let mut data = b"\x80\x04\x95".to_vec();
         data.extend_from_slice(&10u64.to_le_bytes());
         data.extend_from_slice(b"\x8c\x14AAAAAAAA");
-        data.extend_from_slice(b"BBBBBBBBBBBBCDEFGHIJ\x8c\x01Z.");
+        data.extend_from_slice(b"BBBBBBBBBBBBC\x06QQQQQQ\x8c\x01Z.");
         let (ops, err, d) = ops_with(&data, 1 << 20, Framing::Contiguous);
-        assert!(err.is_none());
+        assert!(err.is_none(), "{err:?}");
         assert_eq!(d, Some(Divergence { at: 13, frame_end: 21 }));
         assert!(matches!(&ops[2].arg, Arg::Str(b) if b.data == b"AAAAAAAABBBBBBBBBBBB"));
+        assert!(matches!(&ops[3].arg, Arg::Bytes(b) if b.data == b"QQQQQQ"));
         let (ops, err, _) = ops_with(&data, 1 << 20, Framing::Exact);
         assert!(err.is_none(), "{err:?}");
-        assert!(matches!(&ops[2].arg, Arg::Str(b) if b.data == b"BBBBBBBBBBBBCDEFGHIJ"), "{:?}", ops[2]);
+        assert!(matches!(&ops[2].arg, Arg::Str(b) if b.data == b"BBBBBBBBBBBBC\x06QQQQQQ"), "{:?}", ops[2]);
         assert!(matches!(&ops[3].arg, Arg::Str(b) if b.data == b"Z"));
         // Frames as the pickler writes them never diverge.
         let mut ok = b"\x80\x04\x95".to_vec();

@@ -15,7 +15,6 @@ pub mod unresolved_import;
 pub static RULES: &[&crate::rules::Rule] = &[
     &dangerous_import::RULE,
     &unknown_import::RULE,
-    &uncalled_unknown_import::RULE,
     &code_string_argument::RULE,
     &code_by_value::RULE,
     &state_hijack::RULE,
@@ -23,5 +22,6 @@ pub static RULES: &[&crate::rules::Rule] = &[
     &unresolved_import::RULE,
     &data_after_stop::RULE,
     &analysis_limit::RULE,
+    &uncalled_unknown_import::RULE,
     &frame_divergence::RULE,
 ];
