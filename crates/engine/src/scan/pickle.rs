@@ -13,6 +13,49 @@ use crate::rules::pickle as r;
 
 const EVIDENCE: usize = 240;
 
+/// What a `getattr(obj, 'name')` call reads, when the machine sees all of it:
+/// a plain attribute name (not a special one such as `__globals__`) of an
+/// object the pickle built itself (an instance it rebuilt, or a container: a
+/// bound method, which is how pickle writes one), or of a class or module the
+/// machine resolved (the name it reaches is then judged as an import of its
+/// own). `None` for anything else, which keeps `getattr` dangerous.
+fn getattr_reads<'c>(call: &'c Call, g: &Global) -> Option<(&'c str, GetattrOn)> {
+    if g.name.as_ref() != "getattr" || knowledge::fold_module(&g.module) != "builtins" {
+        return None;
+    }
+    let Value::Tuple(argv) = call.args.resolved() else { return None };
+    let [obj, name] = argv.as_slice() else { return None };
+    let name = name.as_str()?;
+    let plain = modelvet_formats::pickle::machine::is_dotted_identifier(name)
+        && !name.contains('.')
+        && !(name.starts_with("__") && name.ends_with("__"));
+    if !plain {
+        return None;
+    }
+    match obj.resolved() {
+        Value::Dict(_) | Value::List(_) | Value::Set(_) | Value::Tuple(_) => Some((name, GetattrOn::Instance)),
+        // An instance the pickle rebuilt: NEWOBJ, or a reconstructor.
+        Value::Call(c) if c.value.is_none() => {
+            let rebuilt = matches!(c.opcode, "NEWOBJ" | "NEWOBJ_EX")
+                || c.func
+                    .as_global()
+                    .is_some_and(|f| f.name.starts_with("_reconstructor") || f.name.starts_with("__newobj"));
+            rebuilt.then_some((name, GetattrOn::Instance))
+        }
+        Value::Global(_) | Value::Module(_) if call.value.is_some() => Some((name, GetattrOn::Name)),
+        _ => None,
+    }
+}
+
+/// What a resolved `getattr` read from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum GetattrOn {
+    /// An object the pickle built: the result is a bound method.
+    Instance,
+    /// A class or module: the result is a name, reported as an import of its own.
+    Name,
+}
+
 /// `module.name` with the module aliases folded (`copy_reg` → `copyreg`).
 fn canonical_callee(g: &Global) -> String {
     format!("{}.{}", knowledge::fold_module(&g.module), g.name)
@@ -47,6 +90,12 @@ struct ImportEntry {
     /// only rebuilt as an instance; neither means it is only a value.
     called: bool,
     rebuilt: bool,
+    /// Calls of this name, and how many of them were `getattr(obj, 'name')`
+    /// on an object the pickle rebuilt: a bound method, as pickle writes them.
+    calls: u32,
+    method_refs: u32,
+    /// The attribute names those calls read.
+    methods: Vec<String>,
 }
 
 /// How a call uses its callee.
@@ -141,8 +190,20 @@ impl<'g> PickleSink<'g> {
                 _ => {}
             }
             let loc = self.at(e.offset);
+            let bound_methods_only = e.calls > 0 && e.calls == e.method_refs;
             let mut f = match e.class {
                 Class::Safe | Class::CodeBuilder => continue,
+                // `getattr(obj, 'method')` on objects the pickle rebuilt is how pickle
+                // writes a bound method; what it reaches is judged where it is called.
+                Class::Dangerous(_) if bound_methods_only => Finding::new(
+                    &r::uncalled_unknown_import::RULE,
+                    format!(
+                        "imports {dotted}{how} only to read `{}` from objects and classes it rebuilds (how pickle \
+                         stores a method); what it reads is judged on its own",
+                        e.methods.join("`, `")
+                    ),
+                    loc,
+                ),
                 Class::Dangerous(cat) => Finding::new(
                     &r::dangerous_import::RULE,
                     format!("imports {dotted}{how}, which {}", cat.describe()),
@@ -248,6 +309,9 @@ impl<'g> PickleSink<'g> {
             evidence: None,
             called: false,
             rebuilt: false,
+            calls: 0,
+            method_refs: 0,
+            methods: Vec::new(),
         });
     }
 
@@ -326,6 +390,32 @@ impl<'g> PickleSink<'g> {
 
     fn call(&mut self, call: &Rc<Call>, target: Option<&Global>) {
         self.mark_call_uses(call, target);
+        if let Some(g) = target
+            && let Some(i) = self.import_index(g)
+        {
+            self.imports[i].calls += 1;
+            if let Some((method, _)) = getattr_reads(call, g) {
+                let e = &mut self.imports[i];
+                e.method_refs += 1;
+                if e.methods.len() < 8 && !e.methods.iter().any(|m| m == method) {
+                    e.methods.push(method.to_string());
+                }
+            }
+        }
+        // Calling a bound method read with `getattr` runs that method with the file's arguments.
+        if let Value::Call(inner) = call.func.resolved()
+            && let Some(g) = inner.func.as_global()
+            && let Some((method, GetattrOn::Instance)) = getattr_reads(inner, g)
+        {
+            let obj = inner.args.items().first().map_or_else(String::new, |o| o.render(80));
+            let f = Finding::new(
+                &r::unknown_import::RULE,
+                format!("calls the method `{method}` of {obj} with arguments from the file while loading"),
+                self.at(call.offset),
+            )
+            .evidence(Value::Call(call.clone()).render(EVIDENCE));
+            self.push(format!("method {method}"), f);
+        }
         let rendered = || Value::Call(call.clone()).render(EVIDENCE);
         // Attach the first call of an imported name as that import's evidence.
         let mut known_class = None;
