@@ -1,9 +1,13 @@
 //! ONNX models: a protobuf `ModelProto`. A minimal wire-format reader (no
 //! generated code, no `protoc`) walks just the fields a scan needs: the
-//! graph's nodes (op type and domain), initializers and constant tensors
-//! (external-data entries and string payloads), subgraphs in node attributes
-//! (bounded depth), local functions, training graphs, `opset_import` and
-//! `metadata_props`. Tensor bytes (`raw_data`) are skipped with a seek, never
+//! graph's nodes (op type, domain and string attributes), initializers and
+//! constant tensors (external-data entries and string payloads), subgraphs in
+//! node attributes (`g`/`graphs`, bounded depth), tensor-valued attributes
+//! (`t`/`tensors`/sparse), local functions (nodes and default attributes),
+//! training graphs, `opset_import` and `metadata_props`. Field numbers are
+//! those of onnx's `onnx.proto` (checked against onnx 1.23.2); every other
+//! field, known or not, is skipped by its wire type (groups included), never
+//! interpreted. Tensor bytes (`raw_data`) are skipped with a seek, never
 //! read, so time stays flat as weights grow.
 //!
 //! A hand-written reader was chosen over `prost` + a vendored `onnx.proto`:
@@ -731,6 +735,83 @@ pub mod tests {
         assert_eq!(m.tensors[1].strings, vec![b"hello".to_vec()]);
         assert_eq!(m.metadata, vec![("k".into(), "v".into())]);
         assert_eq!(m.opsets, vec![(String::new(), 17)]);
+    }
+
+    /// A node with a tensor-valued attribute and a Loop body, as onnx writes
+    /// them: the attribute's bytes are not node fields (they once were read as
+    /// such: "field number 0", nodes of the body as custom domains).
+    #[test]
+    fn attributes_are_not_read_as_node_fields() {
+        // ConstantOfShape value: TensorProto{dims 1, data_type 6, int32_data [0] packed, name}.
+        let t = msg(&[int(1, 1), int(2, 6), bytes(5, &[0]), bytes(8, b"value")]);
+        let attr = msg(&[bytes(1, b"value"), bytes(5, &t), int(20, 4)]);
+        let cos = msg(&[bytes(1, b"x"), bytes(2, b"y"), bytes(4, b"ConstantOfShape"), bytes(5, &attr)]);
+        // Loop whose body has a Constant with a tensor attribute holding strings.
+        let st = msg(&[int(2, 8), bytes(6, b"import os")]);
+        let c = msg(&[bytes(2, b"c"), bytes(4, b"Constant"), bytes(5, &msg(&[bytes(1, b"value"), bytes(5, &st)]))]);
+        let body = msg(&[bytes(1, &c), bytes(2, b"body")]);
+        let lp = msg(&[bytes(4, b"Loop"), bytes(5, &msg(&[bytes(1, b"body"), bytes(6, &body), int(20, 5)]))]);
+        let b = msg(&[int(1, 8), bytes(7, &msg(&[bytes(1, &cos), bytes(1, &lp), bytes(2, b"g")]))]);
+        let m = parse(&mut Cursor::new(&b), b.len() as u64).unwrap();
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        let ops: Vec<(&str, &str)> = m.nodes.iter().map(|n| (n.op_type.as_str(), n.domain.as_str())).collect();
+        assert_eq!(ops, vec![("ConstantOfShape", ""), ("Constant", ""), ("Loop", "")]);
+        assert_eq!(m.nodes[1].graph, "graph/Loop.body");
+        assert_eq!(
+            m.nodes[1].attrs,
+            vec![Attr { name: "value".into(), value: b"import os".to_vec(), in_tensor: true }]
+        );
+        assert_eq!(m.tensors.len(), 1);
+        assert_eq!(m.tensors[0].graph, "graph/Loop.body/Constant.value");
+    }
+
+    #[test]
+    fn string_attributes_are_kept_whatever_the_field_order() {
+        // name after the value, and a repeated `strings` attribute.
+        let a1 = msg(&[bytes(4, b"print(1)"), bytes(1, b"code"), int(20, 3)]);
+        let a2 = msg(&[bytes(1, b"names"), bytes(9, b"a"), bytes(9, b"b")]);
+        let node = msg(&[bytes(5, &a1), bytes(5, &a2), bytes(4, b"PyOp"), bytes(7, b"ai.onnx.contrib")]);
+        let b = msg(&[int(1, 8), bytes(7, &msg(&[bytes(1, &node)]))]);
+        let m = parse(&mut Cursor::new(&b), b.len() as u64).unwrap();
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        let n = &m.nodes[0];
+        assert_eq!((n.op_type.as_str(), n.domain.as_str()), ("PyOp", "ai.onnx.contrib"));
+        let got: Vec<(&str, &[u8])> = n.attrs.iter().map(|a| (a.name.as_str(), a.value.as_slice())).collect();
+        assert_eq!(got, vec![("code", &b"print(1)"[..]), ("names", b"a"), ("names", b"b")]);
+    }
+
+    #[test]
+    fn functions_nodes_and_default_attributes_are_walked() {
+        let inner = msg(&[bytes(4, b"PyOp"), bytes(7, b"ai.onnx.contrib")]);
+        let dflt = msg(&[bytes(1, b"mode"), bytes(4, b"lambda: 0")]);
+        let f = msg(&[bytes(1, b"F"), bytes(4, b"a"), bytes(7, &inner), bytes(11, &dflt), bytes(10, b"local")]);
+        let b = msg(&[int(1, 8), bytes(7, &msg(&[bytes(2, b"g")])), bytes(25, &f)]);
+        let m = parse(&mut Cursor::new(&b), b.len() as u64).unwrap();
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        assert_eq!(m.functions, vec![("local".into(), "F".into())]);
+        assert_eq!(m.nodes.len(), 2);
+        assert_eq!((m.nodes[0].op_type.as_str(), m.nodes[0].graph.as_str()), ("PyOp", "function local.F"));
+        assert_eq!(m.nodes[1].attrs[0].value, b"lambda: 0");
+    }
+
+    #[test]
+    fn unknown_fields_of_every_wire_type_are_skipped() {
+        let mut unknown = Vec::new();
+        unknown.extend(int(90, 300)); // varint
+        unknown.extend([0xd1, 0x05, 1, 2, 3, 4, 5, 6, 7, 8]); // field 90, fixed64
+        unknown.extend([0xd5, 0x05, 1, 2, 3, 4]); // field 90, fixed32
+        // field 91 group holding a varint, a string and a nested group, then its end tag.
+        unknown.extend([0xdb, 0x05, 0x08, 0x01, 0x12, 0x01, b'z', 0xe3, 0x05, 0xe4, 0x05, 0xdc, 0x05]);
+        let node = msg(&[unknown.clone(), bytes(4, b"Relu")]);
+        let b = msg(&[int(1, 8), unknown.clone(), bytes(7, &msg(&[unknown, bytes(1, &node)]))]);
+        let m = parse(&mut Cursor::new(&b), b.len() as u64).unwrap();
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        assert_eq!(m.nodes[0].op_type, "Relu");
+        // An unclosed group or a stray end tag is an error, not a hang.
+        for bad in [vec![0x08, 0x08, 0xdb, 0x05, 0x08, 0x01], vec![0x08, 0x08, 0xdc, 0x05]] {
+            let m = parse(&mut Cursor::new(&bad), bad.len() as u64).unwrap();
+            assert_eq!(m.errors.len(), 1, "{bad:?}");
+        }
     }
 
     #[test]

@@ -35,9 +35,9 @@ const KNOWN_DOMAINS: &[&str] = &[
     "com.microsoft.mlfeaturizers",
     "com.microsoft.dml",
     "com.ms.internal.nhwc",
-    "com.microsoft.internal.nhwc",
     "org.pytorch.aten",
     "ai.onnx.contrib",
+    "com.microsoft.extensions",
 ];
 /// Operator types that call back into Python whatever their domain:
 /// onnxruntime-extensions' `PyOp`, ONNX Runtime training's `PythonOp`
@@ -251,11 +251,9 @@ impl Ctx<'_> {
                 } else {
                     format!("node {:?} ({op}, custom domain {d:?}) carries Python code in its attributes", n.name)
                 };
-                let mut f =
-                    Finding::new(&ro::python_op::RULE, what, self.loc(None)).evidence(format!("graph {}", n.graph));
-                for e in evidence.iter().take(4) {
-                    f = f.evidence(e.clone());
-                }
+                evidence.truncate(4);
+                evidence.insert(0, format!("graph {}", n.graph));
+                let f = Finding::new(&ro::python_op::RULE, what, self.loc(None)).evidence(evidence.join("; "));
                 self.finding(f);
                 continue;
             }
