@@ -80,9 +80,20 @@ fn python_source_in_an_attribute_is_quoted() {
 }
 
 #[test]
+fn a_python_operator_s_attributes_are_quoted() {
+    let r = scan("malicious/onnx/pyop_in_if_in_loop.onnx.hex");
+    let f = r.findings.iter().find(|f| f.rule.code == "ONX005").unwrap();
+    let ev = f.evidence.as_deref().unwrap();
+    assert!(ev.contains("graph/Loop.body/If.then_branch"), "{ev}");
+    assert!(ev.contains("attribute \"script\" = \"print('modelvet-fixture')\""), "{ev}");
+}
+
+#[test]
 fn base64_pickle_in_an_attribute_is_scanned_as_a_nested_file() {
     let r = scan("malicious/onnx/pyop_b64_pickle_attr.onnx.hex");
     let f = r.findings.iter().find(|f| f.rule.code == "PKL001").unwrap();
     assert!(f.message.contains("os.system") || f.message.contains("system"), "{}", f.message);
     assert!(f.location.members.iter().any(|m| m.contains("attribute \"state\"")), "{:?}", f.location.members);
+    // The pickle is well-formed: only what it calls is reported.
+    assert!(r.findings.iter().all(|f| f.rule.code != "PKL006"), "{:#?}", describe(&r));
 }

@@ -220,11 +220,17 @@ impl Ctx<'_> {
                         a.value.len()
                     ));
                 }
+                let mut quoted = false;
                 if python_capable && checks < MAX_PYTHON_CHECKS && prefilter_python(&a.value) {
                     checks += 1;
                     if let Some(ev) = python_code(&String::from_utf8_lossy(&a.value)) {
                         evidence.push(format!("attribute {:?} holds Python source: {ev}", a.name));
+                        quoted = true;
                     }
+                }
+                if named_python && !quoted && !strong_pickle {
+                    // What a Python operator is given to run, whatever it looks like.
+                    evidence.push(format!("attribute {:?} = {}", a.name, quote(&a.value)));
                 }
                 // Tensor strings are scanned with the model's tensors.
                 if a.in_tensor || scans >= MAX_NESTED_SCANS {
@@ -431,6 +437,13 @@ fn python_code(text: &str) -> Option<String> {
         ev.push_str(&format!(" (line {}: {})", h.line, h.detail));
     }
     Some(ev)
+}
+
+/// The start of an attribute value, quoted, for the evidence.
+fn quote(b: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&b[..b.len().min(120)]);
+    let more = if b.len() > 120 { format!("… ({} bytes)", b.len()) } else { String::new() };
+    format!("{text:?}{more}")
 }
 
 /// True if raw bytes start like a pickle, an archive or a compressed stream.
