@@ -1,9 +1,13 @@
 //! ONNX models: a protobuf `ModelProto`. A minimal wire-format reader (no
 //! generated code, no `protoc`) walks just the fields a scan needs: the
-//! graph's nodes (op type and domain), initializers and constant tensors
-//! (external-data entries and string payloads), subgraphs in node attributes
-//! (bounded depth), local functions, training graphs, `opset_import` and
-//! `metadata_props`. Tensor bytes (`raw_data`) are skipped with a seek, never
+//! graph's nodes (op type, domain and string attributes), initializers and
+//! constant tensors (external-data entries and string payloads), subgraphs in
+//! node attributes (`g`/`graphs`, bounded depth), tensor-valued attributes
+//! (`t`/`tensors`/sparse), local functions (nodes and default attributes),
+//! training graphs, `opset_import` and `metadata_props`. Field numbers are
+//! those of onnx's `onnx.proto` (checked against onnx 1.23.2); every other
+//! field, known or not, is skipped by its wire type (groups included), never
+//! interpreted. Tensor bytes (`raw_data`) are skipped with a seek, never
 //! read, so time stays flat as weights grow.
 //!
 //! A hand-written reader was chosen over `prost` + a vendored `onnx.proto`:
@@ -24,6 +28,10 @@ const MAX_STRING: u64 = 16 << 20;
 const MAX_STRING_TOTAL: u64 = 64 << 20;
 /// Deepest protobuf message nesting tolerated at all.
 const MAX_MESSAGE_DEPTH: u32 = 100;
+/// Most attribute strings kept per node.
+const MAX_ATTR_STRINGS: usize = 4096;
+/// Deepest nesting of (deprecated) protobuf groups skipped in unknown fields.
+const MAX_GROUP_DEPTH: u32 = 64;
 
 /// A node: its operator and where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +41,21 @@ pub struct Node {
     pub domain: String,
     /// The graph (or function) holding it, e.g. `main_graph/If_0.then_branch`.
     pub graph: String,
+    /// String-valued attribute contents (`s`, `strings`, and the `string_data`
+    /// of tensor-valued attributes), kept up to the limits: where a Python
+    /// custom op would find the code or pickle it runs.
+    pub attrs: Vec<Attr>,
+}
+
+/// One string held by a node attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attr {
+    /// The attribute's name.
+    pub name: String,
+    pub value: Vec<u8>,
+    /// From a tensor-valued attribute (`t`/`tensors`), whose strings are also
+    /// listed in [`Model::tensors`].
+    pub in_tensor: bool,
 }
 
 /// A tensor with external data or string contents.
@@ -132,6 +155,11 @@ impl Wire<'_> {
                 self.skip(4, end)?;
                 Val::Fixed
             }
+            // A (deprecated) group in an unknown field: skipped to its end tag, as protobuf does.
+            3 => {
+                self.skip_group(num, end, 0)?;
+                Val::Fixed
+            }
             2 => {
                 let n = self.varint()?;
                 if n > end.saturating_sub(self.pos) {
@@ -145,6 +173,44 @@ impl Wire<'_> {
             return Err(format!("field {num} at offset {at} runs past its message"));
         }
         Ok(Some((num, v)))
+    }
+
+    /// Skips the fields of a group that started with field `num`, up to its end tag.
+    fn skip_group(&mut self, num: u64, end: u64, depth: u32) -> Result<(), String> {
+        if depth >= MAX_GROUP_DEPTH {
+            return Err(format!("groups nested deeper than {MAX_GROUP_DEPTH} at offset {}", self.pos));
+        }
+        loop {
+            if self.pos >= end {
+                return Err(format!("group (field {num}) not closed before its message ends"));
+            }
+            let at = self.pos;
+            let tag = self.varint()?;
+            let (n, wt) = (tag >> 3, tag & 7);
+            if n == 0 {
+                return Err(format!("field number 0 at offset {at}"));
+            }
+            match wt {
+                0 => {
+                    self.varint()?;
+                }
+                1 => self.skip(8, end)?,
+                5 => self.skip(4, end)?,
+                2 => {
+                    let len = self.varint()?;
+                    self.skip(len, end)?;
+                }
+                3 => self.skip_group(n, end, depth + 1)?,
+                4 if n == num => return Ok(()),
+                _ => return Err(format!("wire type {wt} (field {n}) at offset {at}")),
+            }
+        }
+    }
+
+    fn seek(&mut self, to: u64) -> Result<(), String> {
+        self.src.seek(SeekFrom::Start(to)).map_err(|e| e.to_string())?;
+        self.pos = to;
+        Ok(())
     }
 
     fn skip(&mut self, n: u64, end: u64) -> Result<(), String> {
@@ -276,8 +342,7 @@ impl Parser<'_> {
             if self.m.errors.len() < 64 {
                 self.m.errors.push(e);
             }
-            w.src.seek(SeekFrom::Start(end)).map_err(|e| e.to_string())?;
-            w.pos = end;
+            w.seek(end)?;
         } else if w.pos != end {
             return Err(format!("message ends at {} but was declared to end at {end}", w.pos));
         }
@@ -338,7 +403,7 @@ impl Parser<'_> {
                 (5, Val::Len(n)) => {
                     let e = w.pos + n;
                     let p2 = path.clone();
-                    self.sub(w, e, |p, w, e| p.tensor(w, e, &p2, 0))?;
+                    self.sub(w, e, |p, w, e| p.tensor(w, e, &p2, 0, None))?;
                 }
                 (15, Val::Len(n)) => {
                     let e = w.pos + n;
@@ -351,12 +416,13 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// SparseTensorProto: values (1) and indices (2) are tensors.
     fn sparse(&mut self, w: &mut Wire<'_>, end: u64, path: &str, mdepth: u32) -> Result<(), String> {
         while let Some((num, v)) = w.field(end)? {
             match (num, v) {
                 (1 | 2, Val::Len(n)) => {
                     let e = w.pos + n;
-                    self.sub(w, e, |p, w, e| p.tensor(w, e, path, mdepth + 1))?;
+                    self.sub(w, e, |p, w, e| p.tensor(w, e, path, mdepth + 1, None))?;
                 }
                 _ => w.skip_val(v, end)?,
             }
@@ -364,29 +430,39 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// NodeProto. Attributes (5) are walked where they stand: exporters write
+    /// fields in number order, so the node's name (3) and op type (4), used
+    /// for the subgraph paths, are usually known by then.
     fn node(&mut self, w: &mut Wire<'_>, end: u64, path: &str, depth: u32) -> Result<(), String> {
-        let mut node = Node { name: String::new(), op_type: String::new(), domain: String::new(), graph: path.into() };
-        let mut attrs = Vec::new();
+        let mut node = Node {
+            name: String::new(),
+            op_type: String::new(),
+            domain: String::new(),
+            graph: path.into(),
+            attrs: Vec::new(),
+        };
         while let Some((num, v)) = w.field(end)? {
             match (num, v) {
                 (3, Val::Len(n)) => node.name = w.string(n, end)?,
                 (4, Val::Len(n)) => node.op_type = w.string(n, end)?,
                 (7, Val::Len(n)) => node.domain = w.string(n, end)?,
-                (5, Val::Len(n)) => attrs.push((w.pos, w.pos + n)),
+                (5, Val::Len(n)) => {
+                    let e = w.pos + n;
+                    let label = if !node.name.is_empty() {
+                        &node.name
+                    } else if !node.op_type.is_empty() {
+                        &node.op_type
+                    } else {
+                        "node"
+                    };
+                    let here = format!("{path}/{label}");
+                    let mut attrs = std::mem::take(&mut node.attrs);
+                    self.sub(w, e, |p, w, e| p.attribute(w, e, &here, depth, &mut attrs))?;
+                    node.attrs = attrs;
+                }
                 _ => w.skip_val(v, end)?,
             }
         }
-        // Attributes are walked after the node's name is known, for paths.
-        let after = w.pos;
-        let label = if node.name.is_empty() { node.op_type.clone() } else { node.name.clone() };
-        for (s, e) in attrs {
-            w.src.seek(SeekFrom::Start(s)).map_err(|e| e.to_string())?;
-            w.pos = s;
-            let here = format!("{path}/{label}");
-            self.sub(w, e, |p, w, e| p.attribute(w, e, &here, depth))?;
-        }
-        w.src.seek(SeekFrom::Start(after)).map_err(|e| e.to_string())?;
-        w.pos = after;
         self.m.node_count += 1;
         if self.m.nodes.len() < MAX_KEPT {
             self.m.nodes.push(node);
@@ -394,15 +470,40 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn attribute(&mut self, w: &mut Wire<'_>, end: u64, path: &str, depth: u32) -> Result<(), String> {
+    /// AttributeProto: string values are kept in `attrs`; tensors, sparse
+    /// tensors and graphs are walked. Type protos and numbers are skipped.
+    fn attribute(
+        &mut self,
+        w: &mut Wire<'_>,
+        end: u64,
+        path: &str,
+        depth: u32,
+        attrs: &mut Vec<Attr>,
+    ) -> Result<(), String> {
         let mut name = String::new();
+        // Strings seen before the name (fields are normally in number order, name first).
+        let first = attrs.len();
         while let Some((num, v)) = w.field(end)? {
             match (num, v) {
-                (1, Val::Len(n)) => name = w.string(n, end)?,
+                (1, Val::Len(n)) => {
+                    name = w.string(n, end)?;
+                    for a in &mut attrs[first..] {
+                        a.name.clone_from(&name);
+                    }
+                }
+                // s (4), strings (9)
+                (4 | 9, Val::Len(n)) => {
+                    let value = w.bytes(n, end)?;
+                    if attrs.len() < MAX_ATTR_STRINGS {
+                        attrs.push(Attr { name: name.clone(), value, in_tensor: false });
+                    }
+                }
                 // t (5), tensors (10)
                 (5 | 10, Val::Len(n)) => {
                     let e = w.pos + n;
-                    self.sub(w, e, |p, w, e| p.tensor(w, e, path, 0))?;
+                    let here = format!("{path}.{}", if name.is_empty() { "value" } else { &name });
+                    let nm = name.clone();
+                    self.sub(w, e, |p, w, e| p.tensor(w, e, &here, 0, Some((&nm, &mut *attrs))))?;
                 }
                 // sparse_tensor (22), sparse_tensors (23)
                 (22 | 23, Val::Len(n)) => {
@@ -421,7 +522,17 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn tensor(&mut self, w: &mut Wire<'_>, end: u64, path: &str, mdepth: u32) -> Result<(), String> {
+    /// TensorProto. Kept in [`Model::tensors`] if it has external data or
+    /// strings; the strings of an attribute's tensor are also copied to the
+    /// node's `attrs` (`attr`).
+    fn tensor(
+        &mut self,
+        w: &mut Wire<'_>,
+        end: u64,
+        path: &str,
+        mdepth: u32,
+        attr: Option<(&str, &mut Vec<Attr>)>,
+    ) -> Result<(), String> {
         if mdepth > MAX_MESSAGE_DEPTH {
             return w.skip(end - w.pos, end);
         }
@@ -458,20 +569,37 @@ impl Parser<'_> {
                 _ => w.skip_val(v, end)?,
             }
         }
+        if let Some((name, attrs)) = attr {
+            for s in &t.strings {
+                if attrs.len() >= MAX_ATTR_STRINGS {
+                    break;
+                }
+                attrs.push(Attr { name: name.into(), value: s.clone(), in_tensor: true });
+            }
+        }
         if (!t.external.is_empty() || t.location_external || !t.strings.is_empty()) && self.m.tensors.len() < MAX_KEPT {
             self.m.tensors.push(t);
         }
         Ok(())
     }
 
+    /// FunctionProto. Its nodes (7) are walked once its name (1) and domain
+    /// (10) are known, for their paths; default attribute values (11) are
+    /// walked like a node's attributes.
     fn function(&mut self, w: &mut Wire<'_>, end: u64) -> Result<(), String> {
         let (mut name, mut domain) = (String::new(), String::new());
         let mut nodes = Vec::new();
+        let mut defaults = Vec::new();
         while let Some((num, v)) = w.field(end)? {
             match (num, v) {
                 (1, Val::Len(n)) => name = w.string(n, end)?,
                 (10, Val::Len(n)) => domain = w.string(n, end)?,
-                (7, Val::Len(n)) => nodes.push((w.pos, w.pos + n)),
+                (7 | 11, Val::Len(n)) => {
+                    if nodes.len() + defaults.len() < MAX_KEPT {
+                        if num == 7 { &mut nodes } else { &mut defaults }.push((w.pos, w.pos + n));
+                    }
+                    w.skip(n, end)?;
+                }
                 (9, Val::Len(n)) => {
                     let e = w.pos + n;
                     let (d, ver) = self.opset(w, e)?;
@@ -490,12 +618,28 @@ impl Parser<'_> {
         let after = w.pos;
         let path = format!("function {domain}.{name}");
         for (s, e) in nodes {
-            w.src.seek(SeekFrom::Start(s)).map_err(|e| e.to_string())?;
-            w.pos = s;
+            w.seek(s)?;
             self.sub(w, e, |p, w, e| p.node(w, e, &path, 1))?;
         }
-        w.src.seek(SeekFrom::Start(after)).map_err(|e| e.to_string())?;
-        w.pos = after;
+        if !defaults.is_empty() {
+            // Default values are not a node's, but a Python op reading them is
+            // as dangerous: they are listed under a pseudo-node of the function.
+            let mut node = Node {
+                name: format!("{name} (default attributes)"),
+                op_type: name.clone(),
+                domain: domain.clone(),
+                graph: path.clone(),
+                attrs: Vec::new(),
+            };
+            for (s, e) in defaults {
+                w.seek(s)?;
+                self.sub(w, e, |p, w, e| p.attribute(w, e, &path, 1, &mut node.attrs))?;
+            }
+            if !node.attrs.is_empty() && self.m.nodes.len() < MAX_KEPT {
+                self.m.nodes.push(node);
+            }
+        }
+        w.seek(after)?;
         if self.m.functions.len() < MAX_KEPT {
             self.m.functions.push((domain, name));
         }
@@ -593,6 +737,83 @@ pub mod tests {
         assert_eq!(m.opsets, vec![(String::new(), 17)]);
     }
 
+    /// A node with a tensor-valued attribute and a Loop body, as onnx writes
+    /// them: the attribute's bytes are not node fields (they once were read as
+    /// such: "field number 0", nodes of the body as custom domains).
+    #[test]
+    fn attributes_are_not_read_as_node_fields() {
+        // ConstantOfShape value: TensorProto{dims 1, data_type 6, int32_data [0] packed, name}.
+        let t = msg(&[int(1, 1), int(2, 6), bytes(5, &[0]), bytes(8, b"value")]);
+        let attr = msg(&[bytes(1, b"value"), bytes(5, &t), int(20, 4)]);
+        let cos = msg(&[bytes(1, b"x"), bytes(2, b"y"), bytes(4, b"ConstantOfShape"), bytes(5, &attr)]);
+        // Loop whose body has a Constant with a tensor attribute holding strings.
+        let st = msg(&[int(2, 8), bytes(6, b"import os")]);
+        let c = msg(&[bytes(2, b"c"), bytes(4, b"Constant"), bytes(5, &msg(&[bytes(1, b"value"), bytes(5, &st)]))]);
+        let body = msg(&[bytes(1, &c), bytes(2, b"body")]);
+        let lp = msg(&[bytes(4, b"Loop"), bytes(5, &msg(&[bytes(1, b"body"), bytes(6, &body), int(20, 5)]))]);
+        let b = msg(&[int(1, 8), bytes(7, &msg(&[bytes(1, &cos), bytes(1, &lp), bytes(2, b"g")]))]);
+        let m = parse(&mut Cursor::new(&b), b.len() as u64).unwrap();
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        let ops: Vec<(&str, &str)> = m.nodes.iter().map(|n| (n.op_type.as_str(), n.domain.as_str())).collect();
+        assert_eq!(ops, vec![("ConstantOfShape", ""), ("Constant", ""), ("Loop", "")]);
+        assert_eq!(m.nodes[1].graph, "graph/Loop.body");
+        assert_eq!(
+            m.nodes[1].attrs,
+            vec![Attr { name: "value".into(), value: b"import os".to_vec(), in_tensor: true }]
+        );
+        assert_eq!(m.tensors.len(), 1);
+        assert_eq!(m.tensors[0].graph, "graph/Loop.body/Constant.value");
+    }
+
+    #[test]
+    fn string_attributes_are_kept_whatever_the_field_order() {
+        // name after the value, and a repeated `strings` attribute.
+        let a1 = msg(&[bytes(4, b"print(1)"), bytes(1, b"code"), int(20, 3)]);
+        let a2 = msg(&[bytes(1, b"names"), bytes(9, b"a"), bytes(9, b"b")]);
+        let node = msg(&[bytes(5, &a1), bytes(5, &a2), bytes(4, b"PyOp"), bytes(7, b"ai.onnx.contrib")]);
+        let b = msg(&[int(1, 8), bytes(7, &msg(&[bytes(1, &node)]))]);
+        let m = parse(&mut Cursor::new(&b), b.len() as u64).unwrap();
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        let n = &m.nodes[0];
+        assert_eq!((n.op_type.as_str(), n.domain.as_str()), ("PyOp", "ai.onnx.contrib"));
+        let got: Vec<(&str, &[u8])> = n.attrs.iter().map(|a| (a.name.as_str(), a.value.as_slice())).collect();
+        assert_eq!(got, vec![("code", &b"print(1)"[..]), ("names", b"a"), ("names", b"b")]);
+    }
+
+    #[test]
+    fn functions_nodes_and_default_attributes_are_walked() {
+        let inner = msg(&[bytes(4, b"PyOp"), bytes(7, b"ai.onnx.contrib")]);
+        let dflt = msg(&[bytes(1, b"mode"), bytes(4, b"lambda: 0")]);
+        let f = msg(&[bytes(1, b"F"), bytes(4, b"a"), bytes(7, &inner), bytes(11, &dflt), bytes(10, b"local")]);
+        let b = msg(&[int(1, 8), bytes(7, &msg(&[bytes(2, b"g")])), bytes(25, &f)]);
+        let m = parse(&mut Cursor::new(&b), b.len() as u64).unwrap();
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        assert_eq!(m.functions, vec![("local".into(), "F".into())]);
+        assert_eq!(m.nodes.len(), 2);
+        assert_eq!((m.nodes[0].op_type.as_str(), m.nodes[0].graph.as_str()), ("PyOp", "function local.F"));
+        assert_eq!(m.nodes[1].attrs[0].value, b"lambda: 0");
+    }
+
+    #[test]
+    fn unknown_fields_of_every_wire_type_are_skipped() {
+        let mut unknown = Vec::new();
+        unknown.extend(int(90, 300)); // varint
+        unknown.extend([0xd1, 0x05, 1, 2, 3, 4, 5, 6, 7, 8]); // field 90, fixed64
+        unknown.extend([0xd5, 0x05, 1, 2, 3, 4]); // field 90, fixed32
+        // field 91 group holding a varint, a string and a nested group, then its end tag.
+        unknown.extend([0xdb, 0x05, 0x08, 0x01, 0x12, 0x01, b'z', 0xe3, 0x05, 0xe4, 0x05, 0xdc, 0x05]);
+        let node = msg(&[unknown.clone(), bytes(4, b"Relu")]);
+        let b = msg(&[int(1, 8), unknown.clone(), bytes(7, &msg(&[unknown, bytes(1, &node)]))]);
+        let m = parse(&mut Cursor::new(&b), b.len() as u64).unwrap();
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        assert_eq!(m.nodes[0].op_type, "Relu");
+        // An unclosed group or a stray end tag is an error, not a hang.
+        for bad in [vec![0x08, 0x08, 0xdb, 0x05, 0x08, 0x01], vec![0x08, 0x08, 0xdc, 0x05]] {
+            let m = parse(&mut Cursor::new(&bad), bad.len() as u64).unwrap();
+            assert_eq!(m.errors.len(), 1, "{bad:?}");
+        }
+    }
+
     #[test]
     fn truncated_and_junk_inputs_do_not_panic() {
         let b = model();
@@ -604,6 +825,34 @@ pub mod tests {
         let mut bad = b.clone();
         bad[3] ^= 0xff;
         let _ = parse(&mut Cursor::new(&bad), bad.len() as u64);
+    }
+
+    /// The real models among the fixtures, cut at every length and with bytes
+    /// flipped at every position: parsing never panics or hangs.
+    #[test]
+    fn damaged_real_models_do_not_panic() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/benign/onnx");
+        let mut n = 0;
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let b = std::fs::read(e.path()).unwrap();
+            if b.len() > 4096 {
+                continue;
+            }
+            let m = parse(&mut Cursor::new(&b), b.len() as u64).unwrap();
+            assert!(m.errors.is_empty(), "{:?}: {:?}", e.path(), m.errors);
+            for cut in 0..b.len() {
+                let _ = parse(&mut Cursor::new(&b[..cut]), cut as u64);
+            }
+            for i in 0..b.len() {
+                for x in [0x80u8, 0xff, 0x07] {
+                    let mut d = b.clone();
+                    d[i] ^= x;
+                    let _ = parse(&mut Cursor::new(&d), d.len() as u64);
+                }
+            }
+            n += 1;
+        }
+        assert!(n >= 10, "{n}");
     }
 
     #[test]

@@ -10,12 +10,18 @@ use std::path::{Component, Path};
 
 use modelvet_formats::container::ReadSeek;
 use modelvet_formats::onnx::{self, Model, Tensor};
+use modelvet_formats::pickle::Sniff;
 
 use super::{Ctx, Hint};
 use crate::finding::{Finding, Severity};
 use crate::rules::onnx as ro;
 
-/// Operator domains that ship with ONNX or ONNX Runtime.
+/// The ONNX standard's own operator domains: their operators are implemented
+/// by every runtime and take no code from the model.
+const STANDARD_DOMAINS: &[&str] =
+    &["", "ai.onnx", "ai.onnx.ml", "ai.onnx.training", "ai.onnx.preview.training", "ai.onnx.preview"];
+/// Operator domains that ship with ONNX, ONNX Runtime (including the layouts
+/// its optimizer writes into saved models) or onnxruntime-extensions.
 const KNOWN_DOMAINS: &[&str] = &[
     "",
     "ai.onnx",
@@ -28,9 +34,17 @@ const KNOWN_DOMAINS: &[&str] = &[
     "com.microsoft.experimental",
     "com.microsoft.mlfeaturizers",
     "com.microsoft.dml",
+    "com.ms.internal.nhwc",
     "org.pytorch.aten",
     "ai.onnx.contrib",
+    "com.microsoft.extensions",
 ];
+/// Operator types that call back into Python whatever their domain:
+/// onnxruntime-extensions' `PyOp`, ONNX Runtime training's `PythonOp`
+/// (torch.autograd.Function), TensorFlow's `PyFunc` family.
+const PYTHON_OPS: &[&str] = &["PyOp", "PythonOp", "PythonOpGrad", "PyFunc", "PyFuncStateless", "EagerPyFunc"];
+/// Most attribute strings analysed as Python per model.
+const MAX_PYTHON_CHECKS: usize = 32;
 /// Keys an ExternalDataInfo may have.
 const EXTERNAL_KEYS: &[&str] = &["location", "offset", "length", "checksum", "basepath"];
 /// Largest plausible external-data offset or length (256 TB).
@@ -145,7 +159,7 @@ impl Ctx<'_> {
             );
             self.finding(f);
         }
-        self.onnx_ops(m);
+        self.onnx_ops(m, depth);
         // The model's folder, when scanning a real file (not an archive member or payload).
         let dir = if self.members.is_empty() && depth == 0 {
             hint.name.map(|n| Path::new(n).parent().unwrap_or(Path::new("")).to_path_buf())
@@ -182,24 +196,73 @@ impl Ctx<'_> {
         }
     }
 
-    fn onnx_ops(&mut self, m: &Model) {
+    fn onnx_ops(&mut self, m: &Model, depth: u32) {
         let local: Vec<&str> = m.functions.iter().map(|(d, _)| d.as_str()).collect();
         let mut custom: BTreeMap<&str, Vec<&onnx::Node>> = BTreeMap::new();
+        let (mut scans, mut checks) = (0usize, 0usize);
         for n in &m.nodes {
             let op = n.op_type.as_str();
-            if matches!(op, "PyOp" | "PythonOp" | "PyFunc" | "PyFuncStateless" | "EagerPyFunc")
-                || (n.domain == "ai.onnx.contrib" && op.starts_with("Py"))
-            {
-                let f = Finding::new(
-                    &ro::python_op::RULE,
-                    format!("node {:?} calls Python operator {op} (domain {:?})", n.name, n.domain),
-                    self.loc(None),
-                )
-                .evidence(format!("graph {}", n.graph));
+            let d = n.domain.as_str();
+            // A node outside the standard domains runs code registered by
+            // whoever runs the model: an onnxruntime-extensions Python op
+            // (`@onnx_op`, any name, domain ai.onnx.contrib) receives its
+            // attributes as arguments.
+            let python_capable = !STANDARD_DOMAINS.contains(&d);
+            let named_python = PYTHON_OPS.contains(&op) || (d == "ai.onnx.contrib" && op.starts_with("Py"));
+            let mut evidence = Vec::new();
+            for a in &n.attrs {
+                let label = format!("node {:?} attribute {:?}", n.name, a.name);
+                let strong_pickle = modelvet_formats::pickle::sniff(&a.value) == Some(Sniff::Strong);
+                if python_capable && strong_pickle {
+                    evidence.push(format!(
+                        "attribute {:?} holds a pickled Python object ({} bytes)",
+                        a.name,
+                        a.value.len()
+                    ));
+                }
+                let mut quoted = false;
+                if python_capable && checks < MAX_PYTHON_CHECKS && prefilter_python(&a.value) {
+                    checks += 1;
+                    if let Some(ev) = python_code(&String::from_utf8_lossy(&a.value)) {
+                        evidence.push(format!("attribute {:?} holds Python source: {ev}", a.name));
+                        quoted = true;
+                    }
+                }
+                if named_python && !quoted && !strong_pickle {
+                    // What a Python operator is given to run, whatever it looks like.
+                    evidence.push(format!("attribute {:?} = {}", a.name, quote(&a.value)));
+                }
+                // Tensor strings are scanned with the model's tensors.
+                if a.in_tensor || scans >= MAX_NESTED_SCANS {
+                    continue;
+                }
+                if strong_pickle
+                    || looks_binary(&a.value)
+                    || (python_capable && modelvet_formats::pickle::sniff(&a.value).is_some())
+                {
+                    scans += 1;
+                    let n = a.value.len() as u64;
+                    self.members.push(format!("<{label}>"));
+                    self.scan(&mut Cursor::new(a.value.clone()), n, depth + 1, Hint::default());
+                    self.members.pop();
+                } else if let Ok(text) = std::str::from_utf8(&a.value)
+                    && self.scan_embedded(&label, text, depth)
+                {
+                    scans += 1;
+                }
+            }
+            if named_python || !evidence.is_empty() {
+                let what = if named_python {
+                    format!("node {:?} calls Python operator {op} (domain {d:?})", n.name)
+                } else {
+                    format!("node {:?} ({op}, custom domain {d:?}) carries Python code in its attributes", n.name)
+                };
+                evidence.truncate(4);
+                evidence.insert(0, format!("graph {}", n.graph));
+                let f = Finding::new(&ro::python_op::RULE, what, self.loc(None)).evidence(evidence.join("; "));
                 self.finding(f);
                 continue;
             }
-            let d = n.domain.as_str();
             if !KNOWN_DOMAINS.contains(&d) && !local.contains(&d) {
                 custom.entry(d).or_default().push(n);
             }
@@ -325,6 +388,64 @@ impl Ctx<'_> {
             self.finding(f);
         }
     }
+}
+
+/// Cheap test before parsing an attribute string as Python: text with a
+/// keyword or name that code (and hardly any vocabulary, regex or label) has.
+fn prefilter_python(b: &[u8]) -> bool {
+    const WORDS: &[&str] = &[
+        "def ",
+        "import ",
+        "lambda",
+        "class ",
+        "exec",
+        "eval",
+        "__",
+        "system",
+        "popen",
+        "subprocess",
+        "compile",
+        "open(",
+    ];
+    b.len() >= 6 && !b.contains(&0) && std::str::from_utf8(b).is_ok_and(|t| WORDS.iter().any(|w| t.contains(w)))
+}
+
+/// If `text` is a Python program (it parses, and it defines, imports or runs
+/// something dangerous), a short description of it for the evidence. A JSON
+/// vocabulary parses as a Python expression too: words in it (`"lambda"`,
+/// `"import"`) are not statements, and the analyser reports calls, not strings.
+fn python_code(text: &str) -> Option<String> {
+    let a = modelvet_formats::python::analyze(text);
+    if a.syntax_error.is_some() || a.limited.is_some() {
+        return None;
+    }
+    let statement = text.lines().map(str::trim_start).any(|l| {
+        l.starts_with("def ")
+            || l.starts_with("async def ")
+            || l.starts_with("class ")
+            || l.starts_with("import ")
+            || (l.starts_with("from ") && l.contains(" import "))
+    });
+    if a.hits.is_empty() && !statement {
+        return None;
+    }
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let mut ev: String = first.chars().take(100).collect();
+    if first.chars().count() > 100 {
+        ev.push('…');
+    }
+    ev = format!("{ev:?}");
+    if let Some(h) = a.hits.first() {
+        ev.push_str(&format!(" (line {}: {})", h.line, h.detail));
+    }
+    Some(ev)
+}
+
+/// The start of an attribute value, quoted, for the evidence.
+fn quote(b: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&b[..b.len().min(120)]);
+    let more = if b.len() > 120 { format!("… ({} bytes)", b.len()) } else { String::new() };
+    format!("{text:?}{more}")
 }
 
 /// True if raw bytes start like a pickle, an archive or a compressed stream.

@@ -1,5 +1,5 @@
 //! ## What it does
-//! Reports operator domains other than the standard ones (`ai.onnx`, `ai.onnx.ml`, `ai.onnx.training`, `ai.onnx.preview.training`, `com.microsoft`, `com.microsoft.nchwc`, `com.microsoft.experimental`, `ai.onnx.contrib`, model-local functions).
+//! Reports operator domains other than those that ship with ONNX, ONNX Runtime and onnxruntime-extensions (`ai.onnx`, `ai.onnx.ml`, `ai.onnx.training`, `ai.onnx.preview.training`, `ai.onnx.preview`, `com.microsoft`, `com.microsoft.nchwc`, `com.microsoft.experimental`, `com.microsoft.mlfeaturizers`, `com.microsoft.dml`, `com.ms.internal.nhwc`, `org.pytorch.aten`, `ai.onnx.contrib`, `com.microsoft.extensions`) and the domains of the model's own functions (`ModelProto.functions`, e.g. `pkg.onnxscript.torch_lib` from `torch.onnx.export`).
 //!
 //! ## Why is this bad?
 //! Such a model only runs with a custom-op shared library registered: native code from the model's author. Review where that library comes from.
