@@ -11,7 +11,7 @@ the test data), checked against the SHA-256 (a mismatch stops that package),
 and opened as a zip or tar archive without installing or running anything.
 Members that look like model files, by content (pickle, zip, NumPy, HDF5, GGUF,
 ONNX, TFLite, safetensors, compressed) and by extension, are written to
-OUT/<package>/<path in the archive>, and listed in OUT/targets.tsv
+OUT/<name>-<version>/<path in the archive>, and listed in OUT/targets.tsv
 (path, format, family, what), the same columns generate.py writes.
 A TensorFlow SavedModel folder (saved_model.pb with its variables/) is kept
 whole and is one target.
@@ -90,17 +90,22 @@ def sniff(data, name):
     return None
 
 
+NOT_MODEL_EXT = {".py", ".pyi", ".pyc", ".pyx", ".pxd", ".pxi", ".so", ".dll", ".dylib", ".a", ".c", ".h", ".cc", ".cpp", ".hpp",
+                 ".cu", ".txt", ".md", ".rst", ".html", ".js", ".css", ".csv", ".tsv", ".xml", ".yaml", ".yml", ".cfg", ".toml", ".ini",
+                 ".in", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".wav", ".mp3", ".flac", ".ogg", ".typed", ".json", ".record",
+                 ".license", ".sh", ".bat", ".mat", ".fits", ".arff", ".dat", ".mm", ".vec", ".xz", ".bz2", ".gz"}
+
+
 def member_filter(name):
+    """Members worth reading: model-like names; anything else that is not plainly code, text or media is sniffed."""
     parts = name.split("/")
-    if any(p in SKIP_PARTS for p in parts):
+    if any(p in SKIP_PARTS for p in parts) or parts[0].endswith(".dist-info"):
         return False
     low = name.lower()
     _, ext = os.path.splitext(low)
-    if ext in MODEL_EXT or ext in COMPRESSED or PICKLE_HINT.search(low):
+    if ext in MODEL_EXT or PICKLE_HINT.search(low):
         return True
-    if ext == "":
-        return True  # sniffed by content (pickles without an extension)
-    return False
+    return ext not in NOT_MODEL_EXT
 
 
 def sha256_file(p):
@@ -144,7 +149,7 @@ def iter_archive(path):
 
 
 def extract(pkg, spec, path, out, max_member):
-    base = os.path.join(out, pkg)
+    base = os.path.join(out, spec.replace("==", "-"))
     if os.path.isdir(base):
         shutil.rmtree(base)
     rows = []
@@ -249,13 +254,13 @@ def main():
             if got != sha:
                 raise RuntimeError(f"SHA-256 mismatch for {filename}: manifest {sha}, got {got}")
             rows = extract(pkg, spec, p, args.out, args.max_member)
-            done.add(pkg)
+            done.add(spec)
             all_rows.extend(rows)
             print(f"[fetch] {spec} {filename}: {len(rows)} targets", file=sys.stderr, flush=True)
         except Exception as e:  # noqa: BLE001 - one package failing does not stop the others
             failed += 1
             print(f"[fetch] {spec}: FAILED {e}", file=sys.stderr, flush=True)
-    old = [r for r in old if len(r) == 4 and r[2] not in done]
+    old = [r for r in old if len(r) == 4 and r[3].split(" ")[0] not in done]
     with open(tsv, "w") as f:
         f.write("#path\tformat\tfamily\twhat\n")
         for r in old + all_rows:

@@ -333,7 +333,7 @@ def table(targets, res, key, title):
 
 def finding_class(f, t):
     """A class of finding: rule + the top-level package it names (or the target's family)."""
-    m = re.search(r"imports? ([A-Za-z_][\w.]*)", f["message"])
+    m = re.search(r"(?:imports?|references|instance of) ([A-Za-z_][\w.]*)", f["message"])
     if m:
         name = m.group(1)
         top = name.split(".")[0]
