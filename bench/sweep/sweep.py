@@ -144,6 +144,8 @@ def run_modelvet_one(binary, t, timeout, fail_on):
         v = "blocked"
     elif rec["findings"]:
         v = "warned"
+    elif rec["formats"] and all(f in ("unrecognized", "unscanned") for f in rec["formats"]):
+        v = "unscanned"
     else:
         v = "passed"
     rec["verdict"] = v
@@ -175,23 +177,35 @@ def norm(p):
 
 
 def peer_picklescan(venv, timeout):
-    cmd = [os.path.join(venv, "bin", "picklescan"), "-p", CORPUS]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=PEER_ENV, cwd="/")
+    """Two runs: the default one (dangerous globals block: its exit 1) and --strict, which prints the suspicious
+    globals per file (the default run only counts them); those are the 'warned' ones."""
     files = collections.defaultdict(lambda: {"issues": [], "errors": [], "scanned": True})
-    text = p.stdout + "\n" + p.stderr
-    # "<path>: dangerous import 'mod name' FOUND" / "<path>: suspicious import 'mod name' FOUND" / "ERROR: parsing pickle in <path>: ..."
-    for line in text.splitlines():
-        m = re.match(r"^(/.+?): (dangerous|suspicious|innocuous|unsafe) import '([^']*)'", line)
-        if m:
-            sev = "dangerous" if m.group(2) in ("dangerous", "unsafe") else m.group(2)
-            if sev == "innocuous":
+    tails = []
+    rc0 = None
+    scanned = set()
+    for strict in (False, True):
+        cmd = [os.path.join(venv, "bin", "picklescan"), "-p", CORPUS] + (["--strict"] if strict else ["-l", "DEBUG"])
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=PEER_ENV, cwd="/")
+        rc0 = p.returncode if rc0 is None else rc0
+        text = p.stdout + "\n" + p.stderr
+        tails.append(text[-1500:])
+        for line in text.splitlines():
+            if not strict and line.startswith("Scanning file /"):
+                scanned.add(norm(line[len("Scanning file "):]))
                 continue
-            files[norm(m.group(1))]["issues"].append({"rule": f"{sev} import", "detail": m.group(3), "blocking": sev == "dangerous"})
-            continue
-        m = re.match(r"^ERROR: (?:parsing pickle in|Error while scanning|.*?) ?(/\S+?)(?::| ) ?(.*)$", line)
-        if m and line.startswith("ERROR"):
-            files[norm(m.group(1))]["errors"].append(line[:300])
-    return files, p.returncode, text[-2000:]
+            m = re.match(r"^(/.+?): dangerous import '([^']*)' FOUND( \(promoted by --strict\))?", line)
+            if m:
+                promoted = bool(m.group(3))
+                if strict and not promoted:
+                    continue  # already counted by the default run
+                files[norm(m.group(1))]["issues"].append({"rule": "suspicious global" if promoted else "dangerous global",
+                                                          "detail": m.group(2), "blocking": not promoted})
+                continue
+            m = re.match(r"^ERROR: .*?(/\S+?): (.*)$", line)
+            if m and not strict:
+                files[norm(m.group(1))]["errors"].append(line[:300])
+    files["__scanned__"] = scanned
+    return files, rc0, "\n".join(tails)
 
 
 def peer_modelscan(venv, timeout):
@@ -216,8 +230,11 @@ def peer_modelscan(venv, timeout):
     for s in (summ.get("skipped", {}) or {}).get("skipped_files", []) or []:
         src = s.get("source", "") if isinstance(s, dict) else str(s)
         files[norm(src)]["scanned"] = False
+    scanned = set()
     for s in (summ.get("scanned", {}) or {}).get("scanned_files", []) or []:
-        files[norm(s if isinstance(s, str) else s.get("source", ""))]["scanned"] = True
+        s = s if isinstance(s, str) else s.get("source", "")
+        scanned.add(norm(s.split(":", 1)[0] if not os.path.exists(s) else s))
+    files["__scanned__"] = scanned
     return files, p.returncode, (p.stdout + p.stderr)[-2000:]
 
 
@@ -237,25 +254,27 @@ def peer_modelaudit(venv, timeout):
         if sev == "debug":
             continue
         key = norm(loc)
-        if sev in ("error",) or iss.get("type") == "error":
+        det = iss.get("details") if isinstance(iss.get("details"), dict) else {}
+        if sev in ("error",) or iss.get("type") == "error" or det.get("operational_error"):
             files[key]["errors"].append(iss.get("message", "")[:300])
             continue
-        files[key]["issues"].append({"rule": f"{sev} {iss.get('rule_code') or iss.get('why', '')[:0]}".strip(),
+        files[key]["issues"].append({"rule": f"{sev} {iss.get('rule_code') or iss.get('type') or ''}".strip(),
                                      "detail": str(iss.get("message", ""))[:300], "blocking": sev in ("warning", "critical", "high", "medium")})
+    scanned = set()
     for a in rep.get("assets", []) or []:
         pth = a.get("path") if isinstance(a, dict) else None
-        if pth:
-            files[norm(pth)]["scanned"] = True
+        if pth and a.get("type") not in (None, "unknown", "skipped"):
+            scanned.add(norm(pth))
+    files["__scanned__"] = scanned
     return files, p.returncode, (p.stdout + p.stderr)[-2000:]
 
 
 def attribute(targets, files):
     """Per target: the issues of every file at or under its path."""
-    by_prefix = collections.defaultdict(list)
-    for k in files:
-        by_prefix[k.split("/", 2)[0] + "/" + (k.split("/", 2)[1] if k.count("/") >= 1 else "")].append(k)
+    scanned_set = files.pop("__scanned__", None)
     recs = []
     keys = sorted(files)
+    skeys = sorted(scanned_set) if scanned_set is not None else None
     for t in targets:
         rel = t["rel"]
         mine = [k for k in keys if k == rel or k.startswith(rel + "/")]
@@ -271,6 +290,8 @@ def attribute(targets, files):
             v = "blocked"
         elif issues:
             v = "warned"
+        elif skeys is not None and not any(k == rel or k.startswith(rel + "/") for k in skeys):
+            v = "unscanned"
         else:
             v = "passed"
         recs.append({"rel": rel, "verdict": v, "findings": [{"rule": i["rule"], "message": i["detail"], "blocking": i["blocking"],
@@ -321,13 +342,14 @@ def table(targets, res, key, title):
         r = res.get(t["rel"])
         groups[t[key]]["targets"] += 1
         groups[t[key]][r["verdict"] if r else "missing"] += 1
-    lines = [f"| {title} | targets | passed | warned | blocked | errors |", "|---|---:|---:|---:|---:|---:|"]
+    lines = [f"| {title} | targets | passed | warned | blocked | errors | not scanned |", "|---|---:|---:|---:|---:|---:|---:|"]
     tot = collections.Counter()
     for g, c in groups.items():
         tot.update(c)
-        lines.append(f"| {g} | {c['targets']} | {c['passed']} | {c['warned']} | {c['blocked']} | {c['error'] + c['missing']} |")
+        lines.append(f"| {g} | {c['targets']} | {c['passed']} | {c['warned']} | {c['blocked']} | {c['error'] + c['missing']} | "
+                     f"{c['unscanned']} |")
     lines.append(f"| **all** | **{tot['targets']}** | **{tot['passed']}** | **{tot['warned']}** | **{tot['blocked']}** | "
-                 f"**{tot['error'] + tot['missing']}** |")
+                 f"**{tot['error'] + tot['missing']}** | **{tot['unscanned']}** |")
     return "\n".join(lines)
 
 
