@@ -581,7 +581,7 @@ def gen_torch():
             "sparse_csr": torch.eye(4).to_sparse_csr(),
             "nested": torch.nested.nested_tensor([torch.ones(2), torch.ones(3)]),
             "meta": {"size": torch.Size([2, 3]), "dtype": torch.float16, "device": torch.device("cpu"), "layout": torch.strided,
-                     "memory_format": torch.channels_last},
+                     },
             "param": nn.Parameter(torch.randn(3)),
             "views": (lambda b: {"a": b, "view": b[1:3]})(torch.arange(10)),
             "fp8": {"e4m3": torch.ones(3).to(torch.float8_e4m3fn)},
@@ -620,7 +620,7 @@ def gen_torchvision():
     import torchvision.models as tvm
 
     fam = "torchvision"
-    for name in ("resnet18", "mobilenet_v3_small", "squeezenet1_0", "alexnet", "shufflenet_v2_x0_5", "efficientnet_b0", "vit_b_16",
+    for name in ("resnet18", "mobilenet_v3_small", "squeezenet1_0", "shufflenet_v2_x0_5", "efficientnet_b0",
                  "densenet121", "regnet_y_400mf", "convnext_tiny"):
         seed_all()
         m = attempt(fam, name, lambda: getattr(tvm, name)(weights=None))
@@ -1229,7 +1229,9 @@ def tiny_configs():
                                                          image_size=32, patch_size=8), projection_dim=16), T.CLIPModel),
         "whisper": lambda: (T.WhisperConfig(d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=2,
                                             decoder_attention_heads=2, encoder_ffn_dim=37, decoder_ffn_dim=37, vocab_size=99,
-                                            num_mel_bins=16, max_source_positions=32, max_target_positions=32), T.WhisperForConditionalGeneration),
+                                            num_mel_bins=16, max_source_positions=32, max_target_positions=32,
+                                            pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1,
+                                            suppress_tokens=[], begin_suppress_tokens=[]), T.WhisperForConditionalGeneration),
         "electra": lambda: (T.ElectraConfig(**common, embedding_size=16), T.ElectraForTokenClassification),
         "albert": lambda: (T.AlbertConfig(**common, embedding_size=16), T.AlbertModel),
         "deberta_v2": lambda: (T.DebertaV2Config(**common), T.DebertaV2Model),
@@ -1323,7 +1325,7 @@ def gen_transformers():
         with open(txt, "w") as f:
             for i in range(200):
                 f.write(f"sentence number {i} about models and files and scanners {i % 7}\n")
-        sp.SentencePieceTrainer.train(input=txt, model_prefix=os.path.join(d, "spm"), vocab_size=60, model_type="unigram",
+        sp.SentencePieceTrainer.train(input=txt, model_prefix=os.path.join(d, "spm"), vocab_size=50, model_type="unigram",
                                       num_threads=1)
         os.remove(txt)
         emit(fam, "sentencepiece/spm.model", "sentencepiece", "SentencePieceTrainer unigram")

@@ -9,6 +9,7 @@
 # Builds nothing. The corpus comes from generate.py and fetch.py (see README.md).
 #   MODELVET_BIN        modelvet binary               (default: <repo>/target/release/modelvet)
 #   MV_SWEEP_DIR        sweep data and results        (default: /tmp/mv-sweep)
+#   MV_SWEEP_RESULTS    results folder                (default: $MV_SWEEP_DIR/results)
 #   MV_PEERS_VENV       venv with picklescan, modelscan, modelaudit (default: /opt/mv-peers-venv)
 #   MV_SWEEP_JOBS       modelvet processes in parallel (default: 2)
 #   MV_SWEEP_PEERS      peers to run                  (default: "picklescan modelscan modelaudit")
@@ -25,7 +26,8 @@ PEERS_VENV=${MV_PEERS_VENV:-/opt/mv-peers-venv}
 JOBS=${MV_SWEEP_JOBS:-2}
 PEERS=${MV_SWEEP_PEERS:-picklescan modelscan modelaudit}
 RUNS=${MV_SWEEP_TIME_RUNS:-3}
-RESULTS=$MV_SWEEP_DIR/results
+export MV_SWEEP_RESULTS=${MV_SWEEP_RESULTS:-$MV_SWEEP_DIR/results}
+RESULTS=$MV_SWEEP_RESULTS
 CORPUS=$MV_SWEEP_DIR/corpus
 STEPS=${*:-corpus modelvet peers report timing}
 PY=${PYTHON:-python3}

@@ -3,7 +3,7 @@
 
 Called by run.sh; each step can be run alone:
 
-    sweep.py corpus                      # targets.tsv of generated/ and pypi/ -> results/targets.tsv, corpus/ (hard links)
+    sweep.py corpus                      # targets.tsv of generated/ and pypi/ -> $MV_SWEEP_DIR/targets.tsv, corpus/ (hard links)
     sweep.py modelvet --bin BIN          # one `modelvet scan --format json TARGET` per target
     sweep.py peer picklescan|modelscan|modelaudit --venv DIR   # one folder run over corpus/, findings mapped to targets
     sweep.py report                      # Markdown tables + details
@@ -31,7 +31,7 @@ import sys
 import time
 
 SWEEP = os.environ.get("MV_SWEEP_DIR", "/tmp/mv-sweep")
-RESULTS = os.path.join(SWEEP, "results")
+RESULTS = os.environ.get("MV_SWEEP_RESULTS", os.path.join(SWEEP, "results"))
 SOURCES = {"generated": os.path.join(SWEEP, "generated"), "pypi": os.path.join(SWEEP, "pypi")}
 CORPUS = os.path.join(SWEEP, "corpus")
 SEV_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
@@ -50,7 +50,7 @@ def log(*a):
 
 def load_targets():
     rows = []
-    with open(os.path.join(RESULTS, "targets.tsv")) as f:
+    with open(os.path.join(SWEEP, "targets.tsv")) as f:
         for line in f:
             if line.startswith("#"):
                 continue
@@ -96,7 +96,7 @@ def cmd_corpus(args):
                 except OSError:
                     shutil.copy2(s, d)
     # a target nested inside a folder target (component folders) stays listed: it is its own row
-    with open(os.path.join(RESULTS, "targets.tsv"), "w") as f:
+    with open(os.path.join(SWEEP, "targets.tsv"), "w") as f:
         f.write("#rel\tformat\tfamily\tsource\twhat\n")
         for r in rows:
             f.write("\t".join(r) + "\n")
