@@ -176,19 +176,32 @@ def norm(p):
     return p
 
 
+def picklescan_units():
+    """Folders to scan one by one: each family/package folder of each source."""
+    units = []
+    for src in sorted(os.listdir(CORPUS)):
+        for d in sorted(os.listdir(os.path.join(CORPUS, src))):
+            units.append(os.path.join(CORPUS, src, d))
+    return units
+
+
 def peer_picklescan(venv, timeout):
-    """Two runs: the default one (dangerous globals block: its exit 1) and --strict, which prints the suspicious
-    globals per file (the default run only counts them); those are the 'warned' ones."""
+    """picklescan aborts a whole folder scan on the first file it cannot handle ("Unhandled exception"), so it runs
+    once per family/package folder, and file by file in a folder where it aborted. Each unit twice: the default run
+    (dangerous globals block: its exit 1) and --strict, which names the suspicious globals per file (the default run
+    only counts them); those are the 'warned' ones."""
     files = collections.defaultdict(lambda: {"issues": [], "errors": [], "scanned": True})
     tails = []
-    rc0 = None
+    rcs = collections.Counter()
     scanned = set()
-    for strict in (False, True):
-        cmd = [os.path.join(venv, "bin", "picklescan"), "-p", CORPUS] + (["--strict"] if strict else ["-l", "DEBUG"])
+    aborted = []
+
+    def run(path, strict):
+        cmd = [os.path.join(venv, "bin", "picklescan"), "-p", path] + (["--strict"] if strict else ["-l", "DEBUG"])
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=PEER_ENV, cwd="/")
-        rc0 = p.returncode if rc0 is None else rc0
-        text = p.stdout + "\n" + p.stderr
-        tails.append(text[-1500:])
+        return p.returncode, p.stdout + "\n" + p.stderr
+
+    def parse(text, strict):
         for line in text.splitlines():
             if not strict and line.startswith("Scanning file /"):
                 scanned.add(norm(line[len("Scanning file "):]))
@@ -204,8 +217,30 @@ def peer_picklescan(venv, timeout):
             m = re.match(r"^ERROR: .*?(/\S+?): (.*)$", line)
             if m and not strict:
                 files[norm(m.group(1))]["errors"].append(line[:300])
+
+    for unit in picklescan_units():
+        for strict in (False, True):
+            rc, text = run(unit, strict)
+            if "Unhandled exception" in text:
+                if not strict:
+                    aborted.append(norm(unit))
+                # file by file, so that one file's crash is that file's error only
+                for dirpath, _, fns in os.walk(unit):
+                    for fn in sorted(fns):
+                        fp = os.path.join(dirpath, fn)
+                        rc1, t1 = run(fp, strict)
+                        if "Unhandled exception" in t1:
+                            if not strict:
+                                files[norm(fp)]["errors"].append("picklescan: unhandled exception")
+                                scanned.add(norm(fp))
+                            continue
+                        parse(t1, strict)
+                continue
+            rcs[rc] += 1
+            parse(text, strict)
     files["__scanned__"] = scanned
-    return files, rc0, "\n".join(tails)
+    tails.append(f"folders where a folder scan aborted (unhandled exception): {aborted}")
+    return files, dict(rcs), "\n".join(tails)
 
 
 def peer_modelscan(venv, timeout):
