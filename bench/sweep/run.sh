@@ -14,6 +14,7 @@
 #   MV_SWEEP_JOBS       modelvet processes in parallel (default: 2)
 #   MV_SWEEP_PEERS      peers to run                  (default: "picklescan modelscan modelaudit")
 #   MV_SWEEP_TIME_RUNS  timed runs per tool           (default: 3; modelvet gets one warm-up)
+#   MV_SWEEP_SLOW_RUNS  timed runs of ModelAudit      (default: 1; it takes many minutes on the corpus)
 # Results: $MV_SWEEP_DIR/results/ (tables.md, <tool>.jsonl, <tool>-details.md,
 # modelvet-classes.md, timing.md).
 set -euo pipefail
@@ -64,43 +65,43 @@ if has report; then
 fi
 
 if has timing; then
-  # Whole process, whole corpus as one folder, every tool in the same hyperfine run.
-  cmds=("$BIN scan --no-policy -q $CORPUS")
-  names=(modelvet)
+  # Whole process, whole corpus as one folder, every tool in this same step, one after the other.
+  # hyperfine per tool so that a slow peer can get fewer runs (MV_SWEEP_SLOW_RUNS, default 1).
+  SLOW_RUNS=${MV_SWEEP_SLOW_RUNS:-1}
+  files=$(find "$CORPUS" -type f | wc -l)
+  bytes=$(du -sbL "$CORPUS" | cut -f1)
+  {
+    echo "## Folder timing: the sweep corpus as one folder ($files files, $((bytes / 1048576)) MiB), $(nproc) CPUs, $(date -u +%Y-%m-%d)"
+    echo
+    echo "Whole process, one folder, each tool in the same run.sh step; wall-clock seconds (hyperfine mean ± σ over the runs)."
+    echo "picklescan scans only pickles (and pickle-based PyTorch/NumPy files) and passes every other file over;"
+    echo "on this corpus its folder scan also stops at the first file it cannot handle (\"Unhandled exception\", exit 2),"
+    echo "so its figure covers part of the corpus only."
+    echo
+    echo "| tool | command | runs | mean s | σ s | min s | exit codes |"
+    echo "|---|---|---:|---:|---:|---:|---|"
+  } >"$RESULTS/timing.md"
+  time_tool() { # name runs warmup command
+    local name=$1 runs=$2 warm=$3 cmd=$4 json=$RESULTS/timing-$1.json
+    log "timing $name ($runs runs)"
+    hyperfine -i -N --warmup "$warm" --runs "$runs" --export-json "$json" "$cmd" >&2 || true
+    $PY - "$json" "$name" "$runs" "$cmd" >>"$RESULTS/timing.md" <<'PYEOF'
+import json, sys
+j, name, runs, cmd = sys.argv[1:5]
+r = json.load(open(j))["results"][0]
+rc = ",".join(sorted({str(c) for c in r.get("exit_codes", [])})) or "?"
+sd = r.get("stddev") or 0.0
+print(f"| {name} | `{cmd}` | {runs} | {r['mean']:.2f} | {sd:.2f} | {r['min']:.2f} | {rc} |")
+PYEOF
+  }
+  time_tool modelvet "$RUNS" 1 "$BIN scan --no-policy -q $CORPUS"
   for p in $PEERS; do
     [[ -x $PEERS_VENV/bin/$p ]] || continue
     case $p in
-      picklescan) cmds+=("$PEERS_VENV/bin/picklescan -p $CORPUS") ;;
-      modelscan) cmds+=("$PEERS_VENV/bin/modelscan -p $CORPUS") ;;
-      modelaudit) cmds+=("$PEERS_VENV/bin/modelaudit scan --no-cache $CORPUS") ;;
+      picklescan) time_tool picklescan "$RUNS" 0 "$PEERS_VENV/bin/picklescan -p $CORPUS" ;;
+      modelscan) time_tool modelscan "$RUNS" 0 "$PEERS_VENV/bin/modelscan -p $CORPUS" ;;
+      modelaudit) time_tool modelaudit "$SLOW_RUNS" 0 "$PEERS_VENV/bin/modelaudit scan --no-cache $CORPUS" ;;
     esac
-    names+=("$p")
   done
-  files=$(find "$CORPUS" -type f | wc -l)
-  bytes=$(du -sb "$CORPUS" | cut -f1)
-  {
-    echo "## Folder timing: $CORPUS ($files files, $((bytes / 1048576)) MiB), $(nproc) CPUs"
-    echo
-    echo "Whole process, one folder, every tool in the same run. picklescan scans only pickles (and"
-    echo "pickle-based PyTorch/NumPy files): every other file is passed over, so its time covers less work."
-    echo
-  } >"$RESULTS/timing.md"
-  if command -v hyperfine >/dev/null; then
-    args=()
-    for i in "${!cmds[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]} >/dev/null 2>&1"); done
-    hyperfine -i --warmup 1 --runs "$RUNS" --export-markdown "$RESULTS/timing-hyperfine.md" "${args[@]}" >&2
-    cat "$RESULTS/timing-hyperfine.md" >>"$RESULTS/timing.md"
-  else
-    echo "| tool | runs | seconds (each run) |" >>"$RESULTS/timing.md"
-    echo "|---|---:|---|" >>"$RESULTS/timing.md"
-    for i in "${!cmds[@]}"; do
-      ts=()
-      for _ in $(seq "$RUNS"); do
-        t=$( { /usr/bin/time -f '%e' bash -c "${cmds[$i]} >/dev/null 2>&1"; } 2>&1 | tail -n1)
-        ts+=("$t")
-      done
-      echo "| ${names[$i]} | $RUNS | ${ts[*]} |" >>"$RESULTS/timing.md"
-    done
-  fi
   cat "$RESULTS/timing.md"
 fi
