@@ -96,8 +96,12 @@ def attempt(family, item, fn, *args, **kwargs):
 def dump_pickles(family, stem, obj, what, protocols=PICKLE_PROTOCOLS, fmt="pickle"):
     for proto in protocols:
         name = f"{stem}.p{proto}.pkl"
-        with open(path(family, name), "wb") as f:
-            pickle.dump(obj, f, protocol=proto)
+        try:
+            with open(path(family, name), "wb") as f:
+                pickle.dump(obj, f, protocol=proto)
+        except Exception:
+            os.remove(path(family, name))  # no half-written file in the corpus
+            raise
         emit(family, name, fmt, f"{what} pickle protocol {proto}")
 
 
@@ -444,7 +448,12 @@ def example_input(key):
 def tsave(fam, name, obj, what, fmt="pytorch", **kw):
     import torch
 
-    torch.save(obj, path(fam, name), **kw)
+    try:
+        torch.save(obj, path(fam, name), **kw)
+    except Exception:
+        if os.path.exists(path(fam, name)):
+            os.remove(path(fam, name))  # no half-written file in the corpus
+        raise
     emit(fam, name, fmt, what)
 
 
@@ -1381,8 +1390,6 @@ def gen_diffusers():
         d = os.path.dirname(path(fam, "stable_diffusion/x"))
         pipe.save_pretrained(d)
         RECORDS.append((os.path.relpath(d, OUT), "hf-folder", fam, "StableDiffusionPipeline save_pretrained"))
-        for sub in ("unet", "vae", "text_encoder", "scheduler", "tokenizer"):
-            RECORDS.append((os.path.relpath(os.path.join(d, sub), OUT), "hf-folder", fam, f"StableDiffusionPipeline component {sub}"))
 
     def schedulers():
         for name in ("DDIMScheduler", "EulerDiscreteScheduler", "DPMSolverMultistepScheduler", "LMSDiscreteScheduler"):

@@ -100,7 +100,14 @@ PYEOF
     case $p in
       picklescan) time_tool picklescan "$RUNS" 0 "$PEERS_VENV/bin/picklescan -p $CORPUS" ;;
       modelscan) time_tool modelscan "$RUNS" 0 "$PEERS_VENV/bin/modelscan -p $CORPUS" ;;
-      modelaudit) time_tool modelaudit "$SLOW_RUNS" 0 "$PEERS_VENV/bin/modelaudit scan --no-cache $CORPUS" ;;
+      modelaudit)
+        if ((SLOW_RUNS > 0)); then
+          time_tool modelaudit "$SLOW_RUNS" 0 "$PEERS_VENV/bin/modelaudit scan --no-cache $CORPUS"
+        elif [[ -f $RESULTS/modelaudit.run.txt ]]; then
+          # MV_SWEEP_SLOW_RUNS=0: the wall time of the peers step's own folder run (same command plus -f json -o FILE)
+          read -r _ rc secs _ < <(head -n1 "$RESULTS/modelaudit.run.txt" | tr -d ',')
+          echo "| modelaudit | \`modelaudit scan --no-cache -f json -o FILE $CORPUS\` (the peers step's run) | 1 | ${secs} | - | ${secs} | ${rc} |" >>"$RESULTS/timing.md"
+        fi ;;
     esac
   done
   cat "$RESULTS/timing.md"
