@@ -14,7 +14,9 @@
 #   MV_SWEEP_JOBS       modelvet processes in parallel (default: 2)
 #   MV_SWEEP_PEERS      peers to run                  (default: "picklescan modelscan modelaudit")
 #   MV_SWEEP_TIME_RUNS  timed runs per tool           (default: 3; modelvet gets one warm-up)
-#   MV_SWEEP_SLOW_RUNS  timed runs of ModelAudit      (default: 1; it takes many minutes on the corpus)
+#   MV_SWEEP_SLOW_RUNS  timed runs of ModelAudit      (default: 1; 0 = reuse the peers step's run time)
+#   MV_SWEEP_MODELAUDIT_SAMPLE  ModelAudit scans only N targets per source/family/format (default: 3;
+#                       0 = the whole corpus, which took it over 50 minutes on a loaded 2-CPU machine)
 # Results: $MV_SWEEP_DIR/results/ (tables.md, <tool>.jsonl, <tool>-details.md,
 # modelvet-classes.md, timing.md).
 set -euo pipefail
@@ -54,7 +56,9 @@ if has peers; then
   for p in $PEERS; do
     if [[ -x $PEERS_VENV/bin/$p ]]; then
       log "$p: one folder run over $CORPUS"
-      $PY "$HERE/sweep.py" peer "$p" --venv "$PEERS_VENV" || log "$p failed"
+      sample=0
+      [[ $p == modelaudit ]] && sample=${MV_SWEEP_MODELAUDIT_SAMPLE:-3}
+      $PY "$HERE/sweep.py" peer "$p" --venv "$PEERS_VENV" --sample "$sample" || log "$p failed"
     else
       log "$p not installed in $PEERS_VENV: skipped"
     fi
