@@ -109,8 +109,8 @@ PYEOF
           time_tool modelaudit "$SLOW_RUNS" 0 "$PEERS_VENV/bin/modelaudit scan --no-cache $CORPUS"
         elif [[ -f $RESULTS/modelaudit.run.txt ]]; then
           # MV_SWEEP_SLOW_RUNS=0: the wall time of the peers step's own folder run (same command plus -f json -o FILE)
-          read -r _ rc secs _ < <(head -n1 "$RESULTS/modelaudit.run.txt" | tr -d ',')
-          echo "| modelaudit | \`modelaudit scan --no-cache -f json -o FILE $CORPUS\` (the peers step's run) | 1 | ${secs} | - | ${secs} | ${rc} |" >>"$RESULTS/timing.md"
+          read -r _ rc secs _ _ where rest < <(head -n1 "$RESULTS/modelaudit.run.txt" | tr -d ',')
+          echo "| modelaudit | \`modelaudit scan --no-cache -f json -o FILE $where\` (the peers step's run, $rest) | 1 | ${secs} | - | ${secs} | ${rc} |" >>"$RESULTS/timing.md"
         fi ;;
     esac
   done

@@ -388,7 +388,7 @@ def cmd_peer(args):
         for r in recs:
             f.write(json.dumps(r) + "\n")
     with open(os.path.join(RESULTS, f"{args.tool}.run.txt"), "w") as f:
-        f.write(f"exit {rc}, {secs:.1f} s\n{tail}\n")
+        f.write(f"exit {rc}, {secs:.1f} s, on {CORPUS} ({len(targets)} targets)\n{tail}\n")
     log(f"{args.tool}: exit {rc} in {secs:.1f} s; {len(files)} files with output")
 
 
