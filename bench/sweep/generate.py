@@ -27,6 +27,7 @@ import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the repo for sweepnets
 
 warnings.filterwarnings("ignore")
 os.environ.setdefault("KERAS_BACKEND", "torch")
