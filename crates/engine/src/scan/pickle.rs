@@ -16,9 +16,9 @@ const EVIDENCE: usize = 240;
 /// What a `getattr(obj, 'name')` call reads, when the machine sees all of it:
 /// a plain attribute name (not a special one such as `__globals__`) of an
 /// object the pickle built itself (an instance it rebuilt, or a container: a
-/// bound method, which is how pickle writes one), or of a class or module the
-/// machine resolved (the name it reaches is then judged as an import of its
-/// own). `None` for anything else, which keeps `getattr` dangerous.
+/// bound method, which is how pickle writes one), or of a class the machine
+/// resolved, reaching a name that is not dangerous (it is then judged as an
+/// import of its own). `None` for anything else, which keeps `getattr` dangerous.
 fn getattr_reads<'c>(call: &'c Call, g: &Global) -> Option<(&'c str, GetattrOn)> {
     if g.name.as_ref() != "getattr" || knowledge::fold_module(&g.module) != "builtins" {
         return None;
@@ -42,7 +42,14 @@ fn getattr_reads<'c>(call: &'c Call, g: &Global) -> Option<(&'c str, GetattrOn)>
                     .is_some_and(|f| f.name.starts_with("_reconstructor") || f.name.starts_with("__newobj"));
             rebuilt.then_some((name, GetattrOn::Instance))
         }
-        Value::Global(_) | Value::Module(_) if call.value.is_some() => Some((name, GetattrOn::Name)),
+        // A class imported by name: what getattr reaches is an import judged on its own; it
+        // stays dangerous here when that is (and on modules, which only import machinery makes).
+        Value::Global(_) => match call.value.as_ref().and_then(Value::as_global) {
+            Some(r) if !matches!(knowledge::classify(&r.module, &r.name), Class::Dangerous(_)) => {
+                Some((name, GetattrOn::Name))
+            }
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -52,7 +59,7 @@ fn getattr_reads<'c>(call: &'c Call, g: &Global) -> Option<(&'c str, GetattrOn)>
 enum GetattrOn {
     /// An object the pickle built: the result is a bound method.
     Instance,
-    /// A class or module: the result is a name, reported as an import of its own.
+    /// A class: the result is a name, reported as an import of its own.
     Name,
 }
 
@@ -121,6 +128,9 @@ pub struct PickleSink<'g> {
     max_nested: usize,
     /// Scratch space for `module.name` lookups in `index`.
     key: String,
+    /// The analysis-limit finding (its index in `findings`), and whether
+    /// anything was imported after it.
+    limit: Option<(usize, bool)>,
     /// The last name found in `index`: calls repeat the same global (one `Rc`),
     /// and an entry's position never changes once made.
     last: Option<(Rc<str>, Rc<str>, usize)>,
@@ -138,6 +148,7 @@ impl<'g> PickleSink<'g> {
             nested: Vec::new(),
             max_nested,
             key: String::new(),
+            limit: None,
             last: None,
         }
     }
@@ -167,6 +178,12 @@ impl<'g> PickleSink<'g> {
 
     /// The findings, imports first (most severe first), then the rest in order.
     pub fn finish(mut self) -> Vec<Finding> {
+        if let Some((i, false)) = self.limit {
+            // Only data followed the bound: nothing there is judged less precisely.
+            let f = &mut self.findings[i];
+            f.severity = Severity::Low;
+            f.message.push_str("; nothing is imported after that point");
+        }
         let mut out = Vec::new();
         let mut imports = std::mem::take(&mut self.imports);
         // What would run (a process, code) before how it was reached (resolvers).
@@ -292,6 +309,9 @@ impl<'g> PickleSink<'g> {
     }
 
     fn import(&mut self, g: &Global, written: Option<&Global>, via: Via, offset: u64, origin: Option<&Value>) {
+        if let Some((_, after)) = &mut self.limit {
+            *after = true;
+        }
         if let Some(i) = self.import_index(g) {
             self.imports[i].count += 1;
             return;
@@ -577,6 +597,10 @@ impl<'g> PickleSink<'g> {
             AnomalyKind::LimitReached => (&r::analysis_limit::RULE, a.detail.clone()),
         };
         let f = Finding::new(rule, a.detail.clone(), self.at(a.offset));
+        let limit = a.kind == AnomalyKind::LimitReached && self.limit.is_none();
         self.push(key, f);
+        if limit {
+            self.limit = Some((self.findings.len() - 1, false));
+        }
     }
 }

@@ -418,7 +418,8 @@ impl<'s> Machine<'s> {
             };
             self.outcome.ops += 1;
             if op.info.code == op::STOP {
-                let v = self.pop(op.pos, "STOP");
+                // After a bound the stack is no longer followed: nothing to pop.
+                let v = if self.degraded { Value::None } else { self.pop(op.pos, "STOP") };
                 if let Some(frame) = self.nested.pop() {
                     // An inline pickle (joblib object array) ended: resume the outer one.
                     self.stack = frame.stack;
@@ -468,7 +469,8 @@ impl<'s> Machine<'s> {
             }
             (Arg::Str(b) | Arg::Bytes(b), _) => {
                 self.recent_strings[0] = self.recent_strings[1].take();
-                self.recent_strings[1] = Some(lossy(&b.data).into());
+                // Module and attribute names are short; data is not worth converting.
+                self.recent_strings[1] = (b.data.len() <= 1024).then(|| lossy(&b.data).into());
             }
             (Arg::Text { s, .. }, _) => {
                 self.recent_strings[0] = self.recent_strings[1].take();
@@ -555,9 +557,16 @@ impl<'s> Machine<'s> {
                 self.push(v);
             }
             op::STRING | op::BINSTRING | op::SHORT_BINSTRING => {
-                // Decoded to `str` by Python 3's unpickler (encoding="ASCII" by default).
+                // Decoded to `str` by Python 3's unpickler (encoding="ASCII" by default; NumPy
+                // and gensim load with "latin1" or "bytes"). Text stays text; binary data (a
+                // Python 2 pickle's array buffers, megabytes of them) stays bytes, as lossy
+                // UTF-8 of it would cost a third of a folder scan and name nothing.
                 if let Arg::Bytes(b) = o.arg {
-                    let v = text(b);
+                    let Blob { data, len, offset } = b;
+                    let v = match String::from_utf8(data) {
+                        Ok(s) => Value::Str(Rc::new(Text { s, len, offset })),
+                        Err(e) => Value::Bytes(Rc::new(Blob { data: e.into_bytes(), len, offset })),
+                    };
                     self.push(v);
                 }
             }

@@ -8,6 +8,11 @@
 //! has no opcode budget, but it bounds memory; when a bound is hit it keeps
 //! reading every import and tells you that the finer analysis stopped.
 //!
+//! The finding is `medium` when the pickle imports anything after the bound
+//! (names built from memo tricks there would be seen less precisely), and
+//! `low` when the rest is only data: a large dictionary of strings, as some
+//! packages ship, reaches the memo bound and imports nothing.
+//!
 //! ## Example
 //! ```text
 //! 2,000,000 memo entries -> "memo size limit reached; the rest was checked for imports only"
