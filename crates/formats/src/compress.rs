@@ -6,11 +6,22 @@
 //! [`AnomalyKind::Bomb`] anomaly, as soon as it would exceed
 //! `limits.max_decompressed_bytes`, or `compressed_len * limits.max_ratio` once
 //! past [`RATIO_GRACE`] bytes, or the shared [`Budget`] runs dry.
+//!
+//! A declared size is used in one way only, to stop sooner: when the stream
+//! (or the zip entry holding it) declares more bytes than those limits allow,
+//! the ratio is also judged while streaming, on the compressed bytes read so
+//! far, and decoding stops at the first chunk that crosses it instead of
+//! inflating the whole bomb first (see [`Pump::declare`]). A stream whose
+//! declared size is within the limits, or that declares none, is judged only
+//! on its whole length, so a benign stream that starts with megabytes of
+//! zeros is never called a bomb.
 
+use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::rc::Rc;
 
 use crate::Limits;
-use crate::container::{Anomaly, AnomalyKind, Budget, Spool, spool};
+use crate::container::{Anomaly, AnomalyKind, Budget, ReadSeek, Spool, spool};
 
 /// Output below this many bytes is never a bomb by ratio, so tiny members
 /// (a 20-byte stream expanding to 40 KiB) do not false-alarm.
@@ -162,25 +173,134 @@ pub fn decompress(
     limits: &Limits,
     budget: &Budget,
 ) -> Result<Decompressed, Anomaly> {
+    decompress_declared(codec, src, compressed_len, None, limits, budget)
+}
+
+/// [`decompress`] for a whole seekable stream of `len` bytes: reads the size
+/// the stream declares (see [`declared_size`]) so that a bomb that says what
+/// it is stops at its first chunk over the ratio limit.
+pub fn decompress_stream(
+    codec: Codec,
+    src: &mut dyn ReadSeek,
+    len: u64,
+    limits: &Limits,
+    budget: &Budget,
+) -> Result<Decompressed, Anomaly> {
+    let declared = declared_size(codec, src, len);
+    if let Err(e) = src.seek(SeekFrom::Start(0)) {
+        return Err(Anomaly::new(AnomalyKind::Malformed, format!("cannot rewind {} stream: {e}", codec.name())));
+    }
+    decompress_declared(codec, src, len, declared, limits, budget)
+}
+
+fn decompress_declared(
+    codec: Codec,
+    src: &mut dyn Read,
+    compressed_len: u64,
+    declared: Option<u64>,
+    limits: &Limits,
+    budget: &Budget,
+) -> Result<Decompressed, Anomaly> {
     let mut pump = Pump::new(compressed_len, limits, budget, codec.name());
+    let mut br = Counted::new(BufReader::with_capacity(32 << 10, src), pump.declare(declared));
     pump.guard(|pump| match codec {
-        Codec::Gzip => pump.feed(&mut flate2::read::MultiGzDecoder::new(src)),
-        Codec::Zlib => pump.feed(&mut flate2::read::ZlibDecoder::new(src)),
-        Codec::Bzip2 => pump.feed(&mut bzip2::read::MultiBzDecoder::new(src)),
-        Codec::Xz => pump.feed(&mut lzma_rust2::XzReader::new(src, true)),
-        Codec::LzmaAlone => match lzma_rust2::LzmaReader::new_mem_limit(src, u32::MAX, None) {
+        Codec::Gzip => pump.feed(&mut flate2::bufread::MultiGzDecoder::new(&mut br)),
+        Codec::Zlib => pump.feed(&mut flate2::bufread::ZlibDecoder::new(&mut br)),
+        Codec::Bzip2 => pump.feed(&mut bzip2::bufread::MultiBzDecoder::new(&mut br)),
+        Codec::Xz => pump.feed(&mut lzma_rust2::XzReader::new(&mut br, true)),
+        Codec::LzmaAlone => match lzma_rust2::LzmaReader::new_mem_limit(&mut br, u32::MAX, None) {
             Ok(mut r) => pump.feed(&mut r),
             Err(e) => pump.fail(&e),
         },
-        Codec::Zstd => zstd_frames(pump, src),
-        Codec::Lz4Frame => pump.feed(&mut lz4_flex::frame::FrameDecoder::new(src)),
+        Codec::Zstd => zstd_frames(pump, &mut br),
+        Codec::Lz4Frame => pump.feed(&mut lz4_flex::frame::FrameDecoder::new(&mut br)),
     });
     pump.finish()
 }
 
+/// The uncompressed size a stream states about itself, where its format has
+/// such a field: gzip's ISIZE trailer (the last member's size modulo 2^32), the
+/// first zstd frame's content size, an lz4 frame's content size, lzma-alone's
+/// header size. Each is a lower bound of what an honest stream decodes to, and
+/// is never trusted for anything but stopping a bomb sooner. zlib, bzip2 and xz
+/// streams declare nothing here. Leaves `src` at an unspecified position.
+pub fn declared_size(codec: Codec, src: &mut dyn ReadSeek, len: u64) -> Option<u64> {
+    let mut head = [0u8; 18];
+    let n = usize::try_from(len.min(head.len() as u64)).ok()?;
+    let head = head.get_mut(..n)?;
+    src.seek(SeekFrom::Start(0)).ok()?;
+    src.read_exact(head).ok()?;
+    let le = |b: &[u8]| b.iter().rev().fold(0u64, |a, &x| a << 8 | u64::from(x));
+    match codec {
+        Codec::Gzip => {
+            if len < 18 {
+                return None;
+            }
+            let mut tail = [0u8; 4];
+            src.seek(SeekFrom::Start(len - 4)).ok()?;
+            src.read_exact(&mut tail).ok()?;
+            Some(le(&tail))
+        }
+        Codec::Zstd => {
+            let desc = *head.get(4)?;
+            let single = desc & 0x20 != 0;
+            let dict = [0usize, 1, 2, 4][usize::from(desc & 3)];
+            let fcs = match desc >> 6 {
+                0 if single => 1,
+                0 => return None,
+                1 => 2,
+                2 => 4,
+                _ => 8,
+            };
+            let at = 5 + usize::from(!single) + dict;
+            let v = le(head.get(at..at + fcs)?);
+            Some(if fcs == 2 { v + 256 } else { v })
+        }
+        Codec::Lz4Frame => (head.get(4)? & 0x08 != 0).then(|| head.get(6..14).map(le)).flatten(),
+        Codec::LzmaAlone => Some(le(head.get(5..13)?)).filter(|&v| v != u64::MAX),
+        Codec::Zlib | Codec::Bzip2 | Codec::Xz => None,
+    }
+}
+
+/// Counts the compressed bytes a decoder takes from its source, for the
+/// streaming ratio judgement. As a [`BufRead`] it counts what the decoder
+/// consumes (exact); as a [`Read`] what it reads, which can run ahead of what
+/// was decoded by the decoder's own buffer: the count is then high, so the
+/// ratio judged is low, never the other way round.
+pub(crate) struct Counted<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R> Counted<R> {
+    pub(crate) fn new(inner: R, count: Rc<Cell<u64>>) -> Self {
+        Self { inner, count }
+    }
+    fn add(&self, n: usize) {
+        self.count.set(self.count.get().saturating_add(n as u64));
+    }
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.add(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counted<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.inner.consume(amt);
+        self.add(amt);
+    }
+}
+
 /// Decodes concatenated zstd frames, skipping skippable frames.
-pub(crate) fn zstd_frames(pump: &mut Pump<'_>, src: &mut dyn Read) {
-    let mut br = BufReader::new(src);
+pub(crate) fn zstd_frames(pump: &mut Pump<'_>, br: &mut dyn BufRead) {
     let mut frames = 0u32;
     loop {
         let head = match br.fill_buf() {
@@ -196,14 +316,14 @@ pub(crate) fn zstd_frames(pump: &mut Pump<'_>, src: &mut dyn Read) {
                 return pump.fail(&e);
             }
             let skip = u64::from(u32::from_le_bytes([hdr[4], hdr[5], hdr[6], hdr[7]]));
-            match io::copy(&mut (&mut br).take(skip), &mut io::sink()) {
+            match io::copy(&mut (&mut *br).take(skip), &mut io::sink()) {
                 Ok(n) if n == skip => continue,
                 Ok(_) => return pump.fail(&io::Error::from(io::ErrorKind::UnexpectedEof)),
                 Err(e) => return pump.fail(&e),
             }
         }
         let max_window = pump.max_window;
-        match ruzstd::decoding::StreamingDecoder::new_with_max_window_size(&mut br, max_window) {
+        match ruzstd::decoding::StreamingDecoder::new_with_max_window_size(&mut *br, max_window) {
             Ok(mut d) => pump.feed(&mut d),
             Err(e) => {
                 let detail = if frames == 0 {
@@ -232,6 +352,12 @@ pub(crate) struct Pump<'a> {
     max_window: u64,
     stop: Option<Anomaly>,
     failed_spool: bool,
+    compressed_len: u64,
+    max_ratio: u64,
+    /// Compressed bytes taken so far, counted by a [`Counted`] source.
+    consumed: Rc<Cell<u64>>,
+    /// The declared size, when it is over `limit`: judge the ratio while streaming.
+    early: Option<u64>,
 }
 
 impl<'a> Pump<'a> {
@@ -260,7 +386,22 @@ impl<'a> Pump<'a> {
             max_window: limits.max_decompressed_bytes.clamp(8 << 20, ZSTD_MAX_WINDOW),
             stop: None,
             failed_spool: false,
+            compressed_len,
+            max_ratio: limits.max_ratio,
+            consumed: Rc::new(Cell::new(0)),
+            early: None,
         }
+    }
+
+    /// Takes the size the stream or its container declares. When it is over
+    /// the limits (so that, if true, the stream is a bomb whatever else it
+    /// holds), the ratio is judged while streaming as well: decoding stops at
+    /// the first chunk after which more than [`RATIO_GRACE`] bytes have come
+    /// from less than `1 / max_ratio` as many compressed bytes. Returns the
+    /// counter that the source must feed (wrap it in a [`Counted`]).
+    pub(crate) fn declare(&mut self, declared: Option<u64>) -> Rc<Cell<u64>> {
+        self.early = declared.filter(|&d| d > self.limit);
+        Rc::clone(&self.consumed)
     }
 
     /// Runs decoding in `f`, turning a panic inside a third-party decoder into
@@ -340,6 +481,18 @@ impl<'a> Pump<'a> {
                 let detail = format!("{} data {}", self.what, self.limit_reason);
                 self.stop_with(AnomalyKind::Bomb, detail);
                 return;
+            }
+            if let Some(declared) = self.early {
+                let consumed = self.consumed.get();
+                if self.len > RATIO_GRACE && self.len > consumed.saturating_mul(self.max_ratio) {
+                    let detail = format!(
+                        "{} data declares {declared} bytes from {} compressed, and its first {consumed} compressed \
+                         bytes already expand to {} (ratio limit {}); the rest is not decoded",
+                        self.what, self.compressed_len, self.len, self.max_ratio
+                    );
+                    self.stop_with(AnomalyKind::Bomb, detail);
+                    return;
+                }
             }
         }
     }
@@ -480,6 +633,80 @@ mod tests {
         let (_, len, a) = decompress(Codec::Gzip, &mut &gz[..], gz.len() as u64, &lim, &small).unwrap();
         assert_eq!(a.unwrap().kind, AnomalyKind::Bomb);
         assert!(len <= 100_000);
+    }
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn declared_bomb_stops_at_its_first_chunk_over_the_ratio() {
+        // 200 MiB of zeros, ISIZE says so: judged while streaming.
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..200 {
+            e.write_all(&zeros).unwrap();
+        }
+        let bomb = e.finish().unwrap();
+        assert_eq!(declared_size(Codec::Gzip, &mut io::Cursor::new(&bomb), bomb.len() as u64), Some(200 << 20));
+        let budget = Budget::new(1 << 40);
+        let (_, len, a) =
+            decompress_stream(Codec::Gzip, &mut io::Cursor::new(&bomb), bomb.len() as u64, &limits(), &budget).unwrap();
+        let a = a.unwrap();
+        assert_eq!(a.kind, AnomalyKind::Bomb);
+        assert!(a.detail.contains("declares 209715200 bytes") && a.detail.contains("not decoded"), "{}", a.detail);
+        assert!(len > RATIO_GRACE && len <= RATIO_GRACE + (64 << 10), "{len}");
+        // Without the declaration (a plain reader) it runs to the first whole-stream
+        // limit: compressed × ratio, or here the 64 MiB size limit.
+        let (_, len, a) = decompress(Codec::Gzip, &mut &bomb[..], bomb.len() as u64, &limits(), &budget).unwrap();
+        assert_eq!(a.unwrap().kind, AnomalyKind::Bomb);
+        assert_eq!(len, (bomb.len() as u64 * 1000).min(64 << 20));
+    }
+
+    #[test]
+    fn zero_prefix_is_judged_on_the_whole_stream() {
+        // Zeros first (over 1000:1 on their own), then noise: about 2:1 overall.
+        let mut data = vec![0u8; 8 << 20];
+        let mut x: u32 = 0x9e37_79b9;
+        data.extend((0..8 << 20).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        }));
+        let z = gz(&data);
+        let budget = Budget::new(1 << 40);
+        let (_, len, a) =
+            decompress_stream(Codec::Gzip, &mut io::Cursor::new(&z), z.len() as u64, &limits(), &budget).unwrap();
+        assert_eq!(a, None);
+        assert_eq!(len, data.len() as u64);
+    }
+
+    #[test]
+    fn declared_sizes() {
+        let data = sample();
+        let len = data.len() as u64;
+        let mut c = |codec, b: &[u8]| declared_size(codec, &mut io::Cursor::new(b), b.len() as u64);
+        assert_eq!(c(Codec::Gzip, &gz(&data)), Some(len));
+        let zs = ruzstd::encoding::compress_to_vec(&data[..], ruzstd::encoding::CompressionLevel::Fastest);
+        assert!(matches!(c(Codec::Zstd, &zs), Some(n) if n == len) || c(Codec::Zstd, &zs).is_none());
+        let opts = lzma_rust2::LzmaOptions::with_preset(6);
+        let mut w = lzma_rust2::LzmaWriter::new_use_header(Vec::new(), &opts, Some(len)).unwrap();
+        w.write_all(&data).unwrap();
+        assert_eq!(c(Codec::LzmaAlone, &w.finish().unwrap()), Some(len));
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&data).unwrap();
+        assert_eq!(c(Codec::Zlib, &e.finish().unwrap()), None);
+        // Hand-made frame headers: lz4 with content size, zstd single-segment with a 1-byte size.
+        let mut lz4 = vec![0x04, 0x22, 0x4d, 0x18, 0x48, 0x40];
+        lz4.extend(123_456u64.to_le_bytes());
+        lz4.extend([0u8; 8]);
+        assert_eq!(c(Codec::Lz4Frame, &lz4), Some(123_456));
+        assert_eq!(c(Codec::Zstd, &[0x28, 0xb5, 0x2f, 0xfd, 0x20, 200, 0, 0]), Some(200));
+        assert_eq!(c(Codec::Zstd, &[0x28, 0xb5, 0x2f, 0xfd, 0x60, 0x10, 0x00, 0, 0]), Some(256 + 0x10));
+        assert_eq!(c(Codec::Zstd, &[0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x50, 0, 0]), None);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::collections::HashSet;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 
 use crate::Limits;
-use crate::compress::{Pump, zstd_frames};
+use crate::compress::{Counted, Pump, zstd_frames};
 use crate::container::{Anomaly, AnomalyKind, AnomalyLog, Budget, Entry, EntryKind, ReadSeek, Window, is_traversal};
 
 const SIG_LOCAL: [u8; 4] = *b"PK\x03\x04";
@@ -689,8 +689,11 @@ impl Walk<'_, '_> {
         avail: u64,
     ) -> Result<(crate::container::Spool, u64, u32, Option<Anomaly>), Anomaly> {
         let mut pump = Pump::new(avail, self.limits, self.budget, method_name(m.method));
+        // The entry's declared size lets a bomb that says what it is stop at its
+        // first chunk over the ratio limit (never used to call anything else a bomb).
+        let consumed = pump.declare(Some(m.usize));
         let win = Window::new(&mut *self.src.r, m.data_start, avail);
-        let mut br = BufReader::with_capacity(64 << 10, win);
+        let mut br = Counted::new(BufReader::with_capacity(64 << 10, win), consumed);
         let (flags, declared) = (m.flags, m.usize);
         pump.guard(|pump| match m.method {
             8 => pump.feed(&mut flate2::bufread::DeflateDecoder::new(br)),
@@ -1551,9 +1554,56 @@ mod tests {
         let a = walk(&mut Cursor::new(&bytes), bytes.len() as u64, &lim, &budget, &mut |_, _, n| max_len = n);
         assert_eq!(kinds(&a), vec![AnomalyKind::Bomb]);
         assert_eq!(max_len, 64 << 20);
-        // Default ratio stops it sooner.
-        let (_, a) = run(&bytes);
+        // Default ratio stops it sooner: the entry declares 200 MiB, over the
+        // limits, so the ratio is judged while streaming and decoding stops just
+        // past the grace instead of at compressed size × 1000.
+        let (seen, a) = run(&bytes);
         assert_eq!(kinds(&a), vec![AnomalyKind::Bomb]);
+        assert!(a[0].detail.contains("the rest is not decoded"), "{}", a[0].detail);
+        let n = seen[0].1.len() as u64;
+        assert!(n > crate::compress::RATIO_GRACE && n <= crate::compress::RATIO_GRACE + (128 << 10), "{n}");
+    }
+
+    /// 20 MiB of zeros deflated: (data, deflated body).
+    fn zeros_deflated() -> (Vec<u8>, Vec<u8>) {
+        let data = vec![0u8; 20 << 20];
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(&data).unwrap();
+        (data, e.finish().unwrap())
+    }
+
+    #[test]
+    fn bomb_declaring_a_small_size_is_judged_on_its_whole_length() {
+        // A bomb that lies about its size gets no early stop, and is still caught
+        // when it passes compressed size × ratio.
+        let (data, body) = zeros_deflated();
+        let mut z = Z::default();
+        z.add(M { name: "liar", method: 8, data: &data, usize: Some(1000), ..M::default() });
+        let bytes = z.finish();
+        let (seen, a) = run(&bytes);
+        assert_eq!(kinds(&a), vec![AnomalyKind::Bomb]);
+        assert!(a[0].detail.contains("ratio limit"), "{}", a[0].detail);
+        assert_eq!(seen[0].1.len() as u64, body.len() as u64 * 1000);
+    }
+
+    #[test]
+    fn zero_prefix_within_the_ratio_is_not_a_bomb() {
+        // 8 MiB of zeros then 8 MiB of noise: the prefix alone expands over
+        // 1000:1, the member as a whole about 2:1. Declared honestly, it passes.
+        let mut data = vec![0u8; 8 << 20];
+        let mut x: u32 = 0x9e37_79b9;
+        data.extend((0..8 << 20).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        }));
+        let mut z = Z::default();
+        z.add(M { name: "weights.bin", method: 8, data: &data, ..M::default() });
+        let bytes = z.finish();
+        let (seen, a) = run(&bytes);
+        assert!(a.is_empty(), "{a:?}");
+        assert_eq!(seen[0].1, data);
     }
 
     /// Counts bytes read from the source.

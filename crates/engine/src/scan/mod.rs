@@ -483,7 +483,7 @@ impl<'l> Ctx<'l> {
         len: u64,
         depth: u32,
     ) -> &'static str {
-        match compress::decompress(codec, src, len, self.limits, self.budget) {
+        match compress::decompress_stream(codec, src, len, self.limits, self.budget) {
             Ok((mut spool, n, anomaly)) => {
                 if let Some(a) = anomaly {
                     self.archive_anomalies(vec![a]);
