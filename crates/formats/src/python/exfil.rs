@@ -218,7 +218,8 @@ const SEND_METHODS: &[(&str, bool)] = &[
 pub(super) fn is_secret_env_name(name: &str) -> bool {
     let up = name.to_ascii_uppercase();
     let parts: Vec<&str> = up.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()).collect();
-    parts.iter().any(|p| SECRET_WORDS.contains(p)) || parts.windows(2).any(|w| w[1] == "KEY" && KEY_KINDS.contains(&w[0]))
+    parts.iter().any(|p| SECRET_WORDS.contains(p))
+        || parts.windows(2).any(|w| w[1] == "KEY" && KEY_KINDS.contains(&w[0]))
 }
 
 /// The credential file or folder named by these strings (each, and all joined as one path).
@@ -323,7 +324,11 @@ impl Analyzer<'_> {
         if let Some(r) = self.resolve(&c.func, 0) {
             let name = r.name.as_str();
             match name {
-                "os.getenv" | "os.getenvb" | "os.environ.get" | "os.environ.pop" | "os.environ.setdefault"
+                "os.getenv"
+                | "os.getenvb"
+                | "os.environ.get"
+                | "os.environ.pop"
+                | "os.environ.setdefault"
                 | "os.environ.__getitem__" => {
                     let key = self.fold(arg(c, 0, "key")?, 0)?.text;
                     return is_secret_env_name(&key).then(|| Secret::env(&key));
@@ -333,17 +338,21 @@ impl Analyzer<'_> {
                 }
                 "netrc.netrc" => return Some(Secret::file("~/.netrc".into())),
                 _ if TOKEN_GETTERS.contains(&name) => {
-                    return Some(Secret { what: format!("the Hugging Face token ({name})"), specific: true, hf_token: true });
+                    return Some(Secret {
+                        what: format!("the Hugging Face token ({name})"),
+                        specific: true,
+                        hf_token: true,
+                    });
                 }
                 _ => {}
-            }
-            // dict(os.environ), json.dumps(os.environ), str(os.environ), ...
-            if !name.starts_with("os.environ") && c.arguments.args.iter().any(|a| self.is_environ(a)) {
-                return Some(Secret::environment());
             }
             if PATH_CALLS.contains(&name) {
                 return credential_path(&self.strings_in(x)).map(Secret::file);
             }
+        }
+        // dict(os.environ), json.dumps(os.environ), str(os.environ), ... (`dict` resolves to no module).
+        if c.arguments.args.iter().any(|a| self.is_environ(a)) {
+            return Some(Secret::environment());
         }
         match &*c.func {
             Expr::Attribute(a) if PATH_METHODS.contains(&a.attr.as_str()) => {
@@ -480,8 +489,10 @@ impl Analyzer<'_> {
         let args: Vec<&Expr> = c.arguments.args.iter().chain(c.arguments.keywords.iter().map(|k| &k.value)).collect();
         let carried = args.iter().find_map(|a| self.secret_in(a));
         // The Hugging Face token sent to Hugging Face itself is what it is for.
-        let to_hub = carried.is_some() && self.url_is_hub(c) && args.iter().all(|a| self.only_hf_token(a));
-        if let Some(what) = carried.filter(|_| !to_hub) {
+        if carried.is_some() && self.url_is_hub(c) && args.iter().all(|a| self.only_hf_token(a)) {
+            return;
+        }
+        if let Some(what) = carried {
             self.exfil.flowed = true;
             self.hit(
                 HitKind::SecretExfiltration { flow: true },
@@ -531,10 +542,7 @@ impl Analyzer<'_> {
             line,
             col,
             import_time: send.import_time,
-            detail: format!(
-                "{} sends data over the network, and the file reads {what}{read_line}{detail}",
-                send.name
-            ),
+            detail: format!("{} sends data over the network, and the file reads {what}{read_line}{detail}", send.name),
             evidence: None,
         });
     }
