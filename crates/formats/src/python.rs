@@ -1597,11 +1597,7 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
                 }
             }
             Stmt::For(f) => self.bind_exfil(&f.target, &f.iter),
-            Stmt::AugAssign(a) => {
-                if self.secret_in(&a.value).is_some() {
-                    self.mark_secret(&a.target, &a.value);
-                }
-            }
+            Stmt::AugAssign(a) if self.secret_in(&a.value).is_some() => self.mark_secret(&a.target, &a.value),
             Stmt::Return(r) => {
                 if let Some(v) = &r.value {
                     self.note_return(v);
