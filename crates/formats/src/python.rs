@@ -14,6 +14,8 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::Ranged;
 
+mod exfil;
+
 /// Largest source analysed (larger files are reported, not parsed).
 pub const MAX_SOURCE: usize = 4 << 20;
 /// Deepest expression/statement nesting walked.
@@ -54,6 +56,10 @@ pub enum HitKind {
     BackgroundTask,
     /// A download (`urllib`, `requests`, `httpx`).
     NetworkFetch,
+    /// A secret (token-like environment variable, the whole environment, a
+    /// credential file) read, and data sent over the network: `flow` when the
+    /// secret was traced into the send's arguments.
+    SecretExfiltration { flow: bool },
 }
 
 /// One thing found, at a byte offset of the source.
@@ -141,6 +147,10 @@ struct Resolved {
 #[derive(Default, Clone)]
 struct Scope {
     tainted: HashSet<String>,
+    /// Variables holding a secret (see [`exfil`]).
+    secret: HashSet<String>,
+    /// ... that is only the Hugging Face token.
+    hf_token: HashSet<String>,
 }
 
 struct Analyzer<'s> {
@@ -163,6 +173,7 @@ struct Analyzer<'s> {
     hits: Vec<Hit>,
     syntax_error: Option<(u32, u32, u32, String)>,
     limited: Option<String>,
+    exfil: exfil::ExfilState,
 }
 
 const BUILTINS: &[&str] = &[
@@ -337,6 +348,335 @@ fn is_native(name: &str) -> bool {
     name.starts_with("ctypes.") || name.starts_with("_ctypes.") || name == "cffi.FFI"
 }
 
+/// Top-level modules of the Python standard library (CPython 3.11's
+/// `sys.stdlib_module_names`, plus the Python 2 names pickles and old configs
+/// still use), sorted for a binary search.
+const STDLIB_MODULES: &[&str] = &[
+    "StringIO",
+    "__builtin__",
+    "__future__",
+    "_abc",
+    "_aix_support",
+    "_ast",
+    "_asyncio",
+    "_bisect",
+    "_blake2",
+    "_bootsubprocess",
+    "_bz2",
+    "_codecs",
+    "_codecs_cn",
+    "_codecs_hk",
+    "_codecs_iso2022",
+    "_codecs_jp",
+    "_codecs_kr",
+    "_codecs_tw",
+    "_collections",
+    "_collections_abc",
+    "_compat_pickle",
+    "_compression",
+    "_contextvars",
+    "_crypt",
+    "_csv",
+    "_ctypes",
+    "_curses",
+    "_curses_panel",
+    "_datetime",
+    "_dbm",
+    "_decimal",
+    "_elementtree",
+    "_frozen_importlib",
+    "_frozen_importlib_external",
+    "_functools",
+    "_gdbm",
+    "_hashlib",
+    "_heapq",
+    "_imp",
+    "_io",
+    "_json",
+    "_locale",
+    "_lsprof",
+    "_lzma",
+    "_markupbase",
+    "_md5",
+    "_msi",
+    "_multibytecodec",
+    "_multiprocessing",
+    "_opcode",
+    "_operator",
+    "_osx_support",
+    "_overlapped",
+    "_pickle",
+    "_posixshmem",
+    "_posixsubprocess",
+    "_py_abc",
+    "_pydecimal",
+    "_pyio",
+    "_queue",
+    "_random",
+    "_scproxy",
+    "_sha1",
+    "_sha256",
+    "_sha3",
+    "_sha512",
+    "_signal",
+    "_sitebuiltins",
+    "_socket",
+    "_sqlite3",
+    "_sre",
+    "_ssl",
+    "_stat",
+    "_statistics",
+    "_string",
+    "_strptime",
+    "_struct",
+    "_symtable",
+    "_thread",
+    "_threading_local",
+    "_tkinter",
+    "_tokenize",
+    "_tracemalloc",
+    "_typing",
+    "_uuid",
+    "_warnings",
+    "_weakref",
+    "_weakrefset",
+    "_winapi",
+    "_zoneinfo",
+    "abc",
+    "aifc",
+    "antigravity",
+    "argparse",
+    "array",
+    "ast",
+    "asynchat",
+    "asyncio",
+    "asyncore",
+    "atexit",
+    "audioop",
+    "base64",
+    "bdb",
+    "binascii",
+    "bisect",
+    "builtins",
+    "bz2",
+    "cPickle",
+    "cProfile",
+    "cStringIO",
+    "calendar",
+    "cgi",
+    "cgitb",
+    "chunk",
+    "cmath",
+    "cmd",
+    "code",
+    "codecs",
+    "codeop",
+    "collections",
+    "colorsys",
+    "commands",
+    "compileall",
+    "concurrent",
+    "configparser",
+    "contextlib",
+    "contextvars",
+    "copy",
+    "copy_reg",
+    "copyreg",
+    "crypt",
+    "csv",
+    "ctypes",
+    "curses",
+    "dataclasses",
+    "datetime",
+    "dbm",
+    "decimal",
+    "difflib",
+    "dis",
+    "distutils",
+    "doctest",
+    "email",
+    "encodings",
+    "ensurepip",
+    "enum",
+    "errno",
+    "exceptions",
+    "faulthandler",
+    "fcntl",
+    "filecmp",
+    "fileinput",
+    "fnmatch",
+    "fractions",
+    "ftplib",
+    "functools",
+    "gc",
+    "genericpath",
+    "getopt",
+    "getpass",
+    "gettext",
+    "glob",
+    "graphlib",
+    "grp",
+    "gzip",
+    "hashlib",
+    "heapq",
+    "hmac",
+    "html",
+    "http",
+    "httplib",
+    "idlelib",
+    "imaplib",
+    "imghdr",
+    "imp",
+    "importlib",
+    "inspect",
+    "io",
+    "ipaddress",
+    "itertools",
+    "json",
+    "keyword",
+    "lib2to3",
+    "linecache",
+    "locale",
+    "logging",
+    "lzma",
+    "mailbox",
+    "mailcap",
+    "marshal",
+    "math",
+    "mimetypes",
+    "mmap",
+    "modulefinder",
+    "msilib",
+    "msvcrt",
+    "multiprocessing",
+    "netrc",
+    "nis",
+    "nntplib",
+    "nt",
+    "ntpath",
+    "nturl2path",
+    "numbers",
+    "opcode",
+    "operator",
+    "optparse",
+    "os",
+    "ossaudiodev",
+    "pathlib",
+    "pdb",
+    "pickle",
+    "pickletools",
+    "pipes",
+    "pkgutil",
+    "platform",
+    "plistlib",
+    "popen2",
+    "poplib",
+    "posix",
+    "posixpath",
+    "pprint",
+    "profile",
+    "pstats",
+    "pty",
+    "pwd",
+    "py_compile",
+    "pyclbr",
+    "pydoc",
+    "pydoc_data",
+    "pyexpat",
+    "queue",
+    "quopri",
+    "random",
+    "re",
+    "readline",
+    "reprlib",
+    "resource",
+    "rlcompleter",
+    "runpy",
+    "sched",
+    "secrets",
+    "select",
+    "selectors",
+    "shelve",
+    "shlex",
+    "shutil",
+    "signal",
+    "site",
+    "smtpd",
+    "smtplib",
+    "sndhdr",
+    "socket",
+    "socketserver",
+    "spwd",
+    "sqlite3",
+    "sre_compile",
+    "sre_constants",
+    "sre_parse",
+    "ssl",
+    "stat",
+    "statistics",
+    "string",
+    "stringprep",
+    "struct",
+    "subprocess",
+    "sunau",
+    "symtable",
+    "sys",
+    "sysconfig",
+    "syslog",
+    "tabnanny",
+    "tarfile",
+    "telnetlib",
+    "tempfile",
+    "termios",
+    "textwrap",
+    "this",
+    "thread",
+    "threading",
+    "time",
+    "timeit",
+    "tkinter",
+    "token",
+    "tokenize",
+    "tomllib",
+    "trace",
+    "traceback",
+    "tracemalloc",
+    "tty",
+    "turtle",
+    "turtledemo",
+    "types",
+    "typing",
+    "unicodedata",
+    "unittest",
+    "urllib",
+    "urllib2",
+    "uu",
+    "uuid",
+    "venv",
+    "warnings",
+    "wave",
+    "weakref",
+    "webbrowser",
+    "winreg",
+    "winsound",
+    "wsgiref",
+    "xdrlib",
+    "xml",
+    "xmlrpc",
+    "zipapp",
+    "zipfile",
+    "zipimport",
+    "zlib",
+    "zoneinfo",
+];
+
+/// Whether `module` (dotted or not) belongs to the Python standard library: a
+/// module that is never a project's own code.
+pub fn is_stdlib_module(module: &str) -> bool {
+    let top = module.split('.').next().unwrap_or(module);
+    STDLIB_MODULES.binary_search(&top).is_ok()
+}
+
 fn normalize_module(m: &str) -> String {
     let (head, rest) = m.split_once('.').map_or((m, None), |(h, r)| (h, Some(r)));
     let head = match head {
@@ -453,6 +793,7 @@ impl<'s> Analyzer<'s> {
             hits: Vec::new(),
             syntax_error: None,
             limited: None,
+            exfil: exfil::ExfilState::default(),
         }
     }
 
@@ -461,6 +802,7 @@ impl<'s> Analyzer<'s> {
             Ok(parsed) => {
                 let module = parsed.into_syntax();
                 self.visit_body(&module.body);
+                self.finish_exfil();
             }
             Err(e) => {
                 let off = u32::from(e.location.start());
@@ -928,6 +1270,9 @@ impl Analyzer<'_> {
 
     fn assign(&mut self, targets: &[Expr], value: &Expr) {
         for t in targets {
+            self.bind_exfil(t, value);
+        }
+        for t in targets {
             match t {
                 Expr::Subscript(s) => {
                     let base = self.resolve(&s.value, 0).map(|r| r.name);
@@ -994,6 +1339,7 @@ impl Analyzer<'_> {
 
     fn check_call(&mut self, c: &ast::ExprCall) {
         self.check_callbacks(c);
+        self.check_send(c);
         if let Expr::Attribute(a) = &*c.func
             && WRITE_METHODS.contains(&a.attr.as_str())
             && let Some((s, m)) = self.persistence_marker(&Expr::Call(c.clone()))
@@ -1163,6 +1509,7 @@ impl Analyzer<'_> {
         if let Ok(parsed) = ruff_python_parser::parse_module(text) {
             let module = parsed.into_syntax();
             inner.visit_body(&module.body);
+            inner.finish_exfil();
         }
         for h in inner.hits {
             if self.hits.len() < MAX_HITS && !self.hits.contains(&h) {
@@ -1215,7 +1562,9 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
                 self.visit_parameters(&f.parameters);
                 self.in_function += 1;
                 self.scopes.push(Scope::default());
+                self.exfil.functions.push(f.name.to_string());
                 self.visit_body(&f.body);
+                self.exfil.functions.pop();
                 self.scopes.pop();
                 self.in_function -= 1;
                 self.depth -= 1;
@@ -1239,11 +1588,19 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
             }
             Stmt::With(w) => {
                 for item in &w.items {
-                    if let Some(v) = &item.optional_vars
-                        && self.taints(&item.context_expr)
-                    {
-                        self.taint_targets(v);
+                    if let Some(v) = &item.optional_vars {
+                        if self.taints(&item.context_expr) {
+                            self.taint_targets(v);
+                        }
+                        self.bind_exfil(v, &item.context_expr);
                     }
+                }
+            }
+            Stmt::For(f) => self.bind_exfil(&f.target, &f.iter),
+            Stmt::AugAssign(a) if self.secret_in(&a.value).is_some() => self.mark_secret(&a.target, &a.value),
+            Stmt::Return(r) => {
+                if let Some(v) = &r.value {
+                    self.note_return(v);
                 }
             }
             _ => {}
@@ -1266,7 +1623,11 @@ impl<'a> Visitor<'a> for Analyzer<'_> {
                 self.depth -= 1;
                 return;
             }
-            Expr::Call(c) => self.check_call(c),
+            Expr::Call(c) => {
+                self.note_secret_read(expr);
+                self.check_call(c);
+            }
+            Expr::Subscript(_) | Expr::Dict(_) => self.note_secret_read(expr),
             _ => {}
         }
         visitor::walk_expr(self, expr);
@@ -1399,6 +1760,68 @@ mod tests {
         );
         assert!(kinds("import threading\ndef f():\n    threading.Thread(target=g).start()\n").is_empty());
         assert_eq!(kinds("import ctypes\nctypes.CDLL('x.so')\n"), vec![(HitKind::NativeCode, true)]);
+    }
+
+    #[test]
+    fn stdlib_modules_are_sorted_and_found() {
+        assert!(STDLIB_MODULES.windows(2).all(|w| w[0] < w[1]));
+        for m in ["os", "subprocess", "os.path", "tempfile", "cPickle", "__builtin__", "builtins"] {
+            assert!(is_stdlib_module(m), "{m}");
+        }
+        for m in ["__main__", "my_project.layers", "keras", "torch", ""] {
+            assert!(!is_stdlib_module(m), "{m}");
+        }
+    }
+
+    #[test]
+    fn secret_names() {
+        for n in [
+            "HF_TOKEN",
+            "HUGGING_FACE_HUB_TOKEN",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_ACCESS_KEY_ID",
+            "OPENAI_API_KEY",
+            "db_password",
+            "GITHUB_TOKEN",
+            "WANDB_API_KEY",
+        ] {
+            assert!(exfil::is_secret_env_name(n), "{n}");
+        }
+        for n in [
+            "TRANSFORMERS_VERBOSITY",
+            "TOKENIZERS_PARALLELISM",
+            "HF_HOME",
+            "CUDA_VISIBLE_DEVICES",
+            "HF_HUB_OFFLINE",
+            "KEYBOARD",
+        ] {
+            assert!(!exfil::is_secret_env_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn secrets_sent_over_the_network() {
+        let flow = HitKind::SecretExfiltration { flow: true };
+        let loose = HitKind::SecretExfiltration { flow: false };
+        assert!(kinds("import os, requests\nrequests.post('u', json=dict(os.environ))\n").contains(&(flow, true)));
+        assert!(kinds("import os, requests\ndef f():\n    t = os.getenv('HF_TOKEN')\n    d = {'t': t}\n    requests.post('u', json=d)\n").contains(&(flow, false)));
+        assert!(
+            kinds("import os, requests\ndef f(x):\n    requests.post('u', data=x)\nf(os.environ['HF_TOKEN'])\n")
+                .contains(&(loose, false))
+        );
+        // exec'd payloads are analysed too.
+        assert!(
+            kinds("exec(\"import os, requests\\nrequests.post('u', data=os.environ['HF_TOKEN'])\")\n")
+                .iter()
+                .any(|(k, _)| *k == flow)
+        );
+        for src in [
+            "import os\nv = os.environ.get('TRANSFORMERS_VERBOSITY')\n",
+            "import os, requests\nv = os.environ.get('TRANSFORMERS_VERBOSITY')\nrequests.post('u', data=v)\n",
+            "import os, requests\nt = os.environ.get('HF_TOKEN')\ndef f(u):\n    return requests.get(u)\n",
+        ] {
+            assert!(kinds(src).iter().all(|(k, _)| !matches!(k, HitKind::SecretExfiltration { .. })), "{src}");
+        }
     }
 
     #[test]

@@ -374,27 +374,49 @@ pub enum Kind {
 /// Recognises a TensorFlow protobuf by its first fields (and, for the
 /// ambiguous cases, the file name). Strict: `None` unless the first fields
 /// have the expected numbers, wire types and contents.
+///
+/// A SavedModel is `saved_model_schema_version = 1` (varint) and
+/// `meta_graphs = 2` (messages); every field is optional on the wire, so
+/// neither the version nor a `meta_info_def` is required, and nothing depends
+/// on the file's size. A file named `saved_model.pb` that starts with either
+/// field is a SavedModel (TensorFlow loads it by that name); under another
+/// name, the first meta graph must read as one: only MetaGraphDef fields, and a
+/// graph whose nodes have op names or a `meta_info_def`.
 pub fn sniff(head: &[u8], name: Option<&str>) -> Option<Kind> {
     // The base name, compared case-insensitively (without a lowercased copy).
     let base = name.map_or("", |n| n.rsplit(['/', '\\']).next().unwrap_or(n));
     let ends = |s| crate::ends_with_ignore_ascii_case(base, s);
     let pb_name = ends(".pb") || ends(".pbtxt") || ends(".graphdef");
+    let saved_model_name = base.eq_ignore_ascii_case("saved_model.pb");
     if base.eq_ignore_ascii_case("keras_metadata.pb") && head.first() == Some(&0x0a) {
         return Some(Kind::KerasMetadata);
     }
     let mut r = Rd::new(head);
     match r.next() {
         Ok(Some((1, Wire::Varint(v)))) if v <= 16 => {
-            // saved_model_schema_version, then meta_graphs
-            let at = r.p;
-            if head.get(at) == Some(&0x12) {
-                let mut r2 = Rd::new(&head[at + 1..]);
-                if r2.varint().is_ok() && (pb_name || head.get(at + 1 + r2.p) == Some(&0x0a)) {
-                    return Some(Kind::SavedModel);
-                }
+            // saved_model_schema_version, then meta_graphs (or nothing more).
+            if r.p == head.len() {
+                return saved_model_name.then_some(Kind::SavedModel);
             }
-            None
+            let at = r.p;
+            if head.get(at) != Some(&0x12) {
+                return None;
+            }
+            // A meta graph that opens with its meta_info_def, or a .pb name, is enough.
+            let mut r2 = Rd::new(&head[at + 1..]);
+            if saved_model_name || (r2.varint().is_ok() && (pb_name || head.get(at + 1 + r2.p) == Some(&0x0a))) {
+                return Some(Kind::SavedModel);
+            }
+            match r.next() {
+                Ok(Some((2, Wire::Bytes(mg)))) if is_meta_graph(mg) => Some(Kind::SavedModel),
+                _ => None,
+            }
         }
+        // meta_graphs without a schema version.
+        Ok(Some((2, Wire::Bytes(mg)))) if saved_model_name || (is_meta_graph(mg) && rest_is_saved_model(&mut r)) => {
+            Some(Kind::SavedModel)
+        }
+        Err(_) if saved_model_name && head.first() == Some(&0x12) => Some(Kind::SavedModel),
         Ok(Some((1, Wire::Bytes(node)))) => {
             let n = parse_node(node).ok()?;
             if !is_op_name(&n.op) || n.name.is_empty() || n.name.len() > 1024 {
@@ -412,6 +434,53 @@ pub fn sniff(head: &[u8], name: Option<&str>) -> Option<Kind> {
         // The first node is longer than the head: rely on the name.
         Err(_) if pb_name && head.first() == Some(&0x0a) => Some(Kind::GraphDef),
         _ => None,
+    }
+}
+
+/// Whether the rest of the head holds only SavedModel fields (a GraphDef that
+/// opens with its function library goes on with `versions`, field 4).
+fn rest_is_saved_model(r: &mut Rd<'_>) -> bool {
+    loop {
+        match r.next() {
+            // The head ends inside a field: what was read agreed.
+            Ok(None) | Err(_) => return true,
+            Ok(Some((1, Wire::Varint(_)))) => {}
+            Ok(Some((2, Wire::Bytes(mg)))) if is_meta_graph(mg) => {}
+            Ok(Some(_)) => return false,
+        }
+    }
+}
+
+/// Whether bytes read as a `MetaGraphDef`: only its fields (1 to 7, all
+/// messages), and a `graph_def` whose nodes all have op names, or a
+/// `meta_info_def` with a tag or version strings.
+fn is_meta_graph(d: &[u8]) -> bool {
+    let mut r = Rd::new(d);
+    let mut evidence = false;
+    loop {
+        match r.next() {
+            Ok(None) => return evidence,
+            Ok(Some((1, Wire::Bytes(info)))) => {
+                let mut i = Rd::new(info);
+                while let Ok(Some((t, w))) = i.next() {
+                    // meta_graph_version = 1, tags = 4, tensorflow_version = 5, tensorflow_git_version = 6
+                    if matches!((t, w), (1 | 4 | 5 | 6, Wire::Bytes(b)) if std::str::from_utf8(b).is_ok()) {
+                        evidence = true;
+                    }
+                }
+            }
+            Ok(Some((2, Wire::Bytes(g)))) => match parse_graph_def(g) {
+                Ok(graph) if !graph.nodes.is_empty() || !graph.functions.is_empty() => {
+                    if !graph.nodes.iter().all(|n| is_op_name(&n.op)) {
+                        return false;
+                    }
+                    evidence = true;
+                }
+                _ => return false,
+            },
+            Ok(Some((3..=7, Wire::Bytes(_)))) => {}
+            _ => return false,
+        }
     }
 }
 
@@ -517,5 +586,36 @@ mod tests {
         assert_eq!(sniff(b"hello world", None), None);
         assert_eq!(sniff(b"", Some("a.pb")), None);
         assert_eq!(sniff(&[0x08, 0x07, 0x12, 0x02, 0x0a, 0x00], None), Some(Kind::SavedModel));
+    }
+
+    /// Issue 8: a SavedModel of a few dozen bytes, with no schema version and no
+    /// meta_info_def, only a graph with one PyFunc node.
+    #[test]
+    fn tiny_saved_model_without_optional_fields() {
+        let graph = field(1, &node("cb", "PyFunc", &[], Some("pyfunc_0")));
+        let meta = field(2, &graph);
+        let sm = field(2, &meta);
+        assert!(sm.len() < 64, "{} bytes", sm.len());
+        assert_eq!(sniff(&sm, Some("model/saved_model.pb")), Some(Kind::SavedModel));
+        assert_eq!(sniff(&sm, Some("x.bin")), Some(Kind::SavedModel));
+        assert_eq!(sniff(&sm, None), Some(Kind::SavedModel));
+        let p = parse_saved_model(&sm).expect("parse");
+        assert_eq!(p.schema_version, 0);
+        assert_eq!(p.graphs[0].nodes[0].op, "PyFunc");
+        // With the version but nothing else, and with only the version.
+        let mut with_version = vec![0x08, 0x01];
+        with_version.extend(field(2, &graph));
+        assert_eq!(sniff(&with_version, None), Some(Kind::SavedModel));
+        assert_eq!(sniff(&[0x08, 0x01], Some("saved_model.pb")), Some(Kind::SavedModel));
+        assert_eq!(sniff(&[0x08, 0x01], None), None);
+        // A GraphDef that opens with its function library (field 2) then versions (field 4) stays a GraphDef.
+        let mut sig = field(1, b"my_fn");
+        sig = field(1, &sig);
+        sig.extend(field(3, &node("n", "Identity", &[], None)));
+        let mut g = field(2, &field(1, &sig));
+        g.extend(field(4, &[0x08, 0x01]));
+        assert_ne!(sniff(&g, None), Some(Kind::SavedModel));
+        // Text that happens to start with 0x12 is not a SavedModel.
+        assert_eq!(sniff(b"\x12\x03abc", None), None);
     }
 }

@@ -28,6 +28,29 @@ fn find_offset(bytes: &[u8], needle: &str) -> Option<u64> {
     bytes.windows(needle.len()).position(|w| w == needle.as_bytes()).map(|p| p as u64)
 }
 
+/// Whether a JSON object is a diffusers pipeline index, whose `[library, Class]`
+/// pairs name the components to import. diffusers reads them from the file
+/// named `model_index.json` only; a component's `config.json` (a UNet's
+/// `down_block_types`, a scheduler's settings) holds lists of names that are
+/// settings. Under another name (a stream without one, a renamed copy), the
+/// content decides: a `_diffusers_version` and a pipeline `_class_name`
+/// (`...Pipeline`, or a `[module, Class]` pair), never a file named
+/// `config.json` or `*_config.json`.
+fn is_model_index(obj: &serde_json::Map<String, Value>, name: &str) -> bool {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    if base.eq_ignore_ascii_case("model_index.json") {
+        return true;
+    }
+    if modelvet_formats::ends_with_ignore_ascii_case(base, "config.json") || !obj.contains_key("_diffusers_version") {
+        return false;
+    }
+    match obj.get("_class_name") {
+        Some(Value::String(c)) => c.ends_with("Pipeline"),
+        Some(Value::Array(pair)) => pair.len() == 2,
+        _ => false,
+    }
+}
+
 /// A diffusers pipeline module: one of the libraries, or a module inside
 /// `diffusers.pipelines` (`stable_diffusion`), which the loader looks up there.
 fn is_library_module(m: &str) -> bool {
@@ -61,7 +84,9 @@ impl Ctx<'_> {
         }
         let bytes = read_all(src, len)?;
         let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-        let value: Value = match serde_json::from_slice(body) {
+        let parsed = serde_json::from_slice(body)
+            .or_else(|e| without_python_constants(body).ok_or(e).and_then(|b| serde_json::from_slice(&b)));
+        let value: Value = match parsed {
             Ok(v) => v,
             Err(e) => {
                 if !name.ends_with(".json") {
@@ -111,8 +136,11 @@ impl Ctx<'_> {
                 _ => {}
             }
         }
-        if obj.contains_key("_diffusers_version") || name.ends_with("model_index.json") {
+        if is_model_index(obj, name) {
             self.check_model_index(obj, bytes);
+            format = "hf-config";
+        } else if obj.contains_key("_diffusers_version") {
+            // A component's own config (UNet, VAE, scheduler): its lists are settings, not components.
             format = "hf-config";
         }
         let keras_keys = ["module", "keras_version", "registered_name", "backend"];
@@ -163,7 +191,7 @@ impl Ctx<'_> {
             let f = Finding::new(
                 &rh::remote_code_reference::RULE,
                 format!(
-                    "remote code: auto_map {} -> loading with trust_remote_code imports {file}.py",
+                    "remote code: auto_map {} -> loading with trust_remote_code imports {file}.py (the Python rules judge that file)",
                     autos.join(", ")
                 ),
                 self.loc(offset),
@@ -190,6 +218,41 @@ impl Ctx<'_> {
             self.finding(f);
         }
     }
+}
+
+/// Python's `json` writes (and reads) `NaN`, `Infinity` and `-Infinity`, which
+/// are not JSON: diffusers' `DPMSolverMultistepScheduler` saves
+/// `"lambda_min_clipped": -Infinity`. The bytes with those constants (outside
+/// strings) replaced by `null`, or `None` when there are none.
+fn without_python_constants(body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(body.len());
+    let (mut in_string, mut escaped, mut changed) = (false, false, false);
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        if in_string {
+            out.push(b);
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        let rest = &body[i..];
+        if let Some(token) = [&b"-Infinity"[..], b"Infinity", b"NaN"].into_iter().find(|t| rest.starts_with(t)) {
+            out.extend_from_slice(b"null");
+            i += token.len();
+            changed = true;
+            continue;
+        }
+        in_string = b == b'"';
+        out.push(b);
+        i += 1;
+    }
+    changed.then_some(out)
 }
 
 fn read_all(src: &mut dyn ReadSeek, len: u64) -> Option<Vec<u8>> {

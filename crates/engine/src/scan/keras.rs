@@ -45,6 +45,34 @@ fn looks_like_path_or_url(s: &str) -> bool {
             || [".txt", ".csv", ".vocab", ".json", ".tsv"].iter().any(|e| s.ends_with(e)))
 }
 
+/// Whether an entry outside the Keras namespaces is a custom object of the
+/// user's own code, as Keras writes one: a `registered_name` that matches the
+/// class (`"Package>MyLayer"` or `"MyLayer"` for `MyLayer`; for a registered
+/// function, the function's name), from a module that is not the Python
+/// standard library (`__main__` is the user's script); or a registered
+/// function, named `Package>name`.
+fn is_users_own(module: &str, class_name: &str, callee: Option<&str>, registered: Option<&str>) -> bool {
+    // A registered function: Keras 3 writes `{"module": "builtins", "class_name": "function",
+    // "config": "MyPackage>my_act"}`; a name with `>` is looked up in the registry only (no
+    // module has an attribute of that name).
+    if let Some(name) = callee
+        && let Some((pkg, n)) = name.split_once('>')
+    {
+        return !pkg.is_empty() && !n.is_empty();
+    }
+    let Some(reg) = registered else { return false };
+    let own_module = module == "__main__" || !modelvet_formats::python::is_stdlib_module(module);
+    let wanted = callee.unwrap_or(class_name);
+    let reg_name = reg.rsplit_once('>').map_or(reg, |(_, n)| n);
+    let matches = if callee.is_some() {
+        // A function: `registered_name` is "function", the name is in `config`.
+        reg == "function" || reg_name == wanted
+    } else {
+        reg_name == wanted
+    };
+    own_module && matches && !wanted.contains('.') && !module.is_empty()
+}
+
 /// What a `Lambda`'s `function` (or `output_shape`) field holds.
 struct FnInfo {
     /// `<lambda>`, `module.name`, ...
@@ -247,25 +275,46 @@ impl Ctx<'_> {
         // `{"class_name": "function", "config": "get_file", "module": "keras.utils"}`
         let callee = if cn == "function" { cfg.and_then(Value::as_str) } else { None };
         let target = callee.unwrap_or(cn);
+        let registered = o.get("registered_name").and_then(Value::as_str);
         if let Some(m) = module {
             // The team's own layers, allowed by name in the policy, pass.
             let class = self.globals.classify(m, target);
             let allowed = class == Class::Safe && self.globals.allows(m, target);
             if !in_keras_namespace(m) && !allowed {
-                let (sev, what) = match class {
-                    Class::Dangerous(cat) => (Severity::Critical, format!(" ({})", cat.describe())),
-                    _ => (Severity::High, String::new()),
-                };
-                let f = Finding::new(
-                    &rk::foreign_module::RULE,
-                    format!(
-                        "`{path}` names {m}.{target}{what}, outside Keras and TensorFlow: loading imports the module and calls it"
-                    ),
-                    self.loc(offset),
-                )
-                .severity(sev)
-                .evidence(short(&serde_json::to_string(o).unwrap_or_default(), 300));
-                self.keras_once(w, format!("foreign:{m}.{target}"), f);
+                match class {
+                    Class::Dangerous(cat) => {
+                        let f = Finding::new(
+                            &rk::foreign_module::RULE,
+                            format!(
+                                "`{path}` names {m}.{target} ({}), outside Keras and TensorFlow: loading imports the module and calls it",
+                                cat.describe()
+                            ),
+                            self.loc(offset),
+                        )
+                        .severity(Severity::Critical)
+                        .evidence(short(&serde_json::to_string(o).unwrap_or_default(), 300));
+                        self.keras_once(w, format!("foreign:{m}.{target}"), f);
+                    }
+                    Class::Safe | Class::Unknown if is_users_own(m, cn, callee, registered) => {
+                        // A registered function is named by its config (`MyPackage>my_act`); the
+                        // module Keras writes beside it (`builtins`) says nothing.
+                        match callee {
+                            Some(f) if f.contains('>') => self.keras_registered(w, path, f, None, offset),
+                            _ => self.keras_registered(w, path, registered.unwrap_or(target), Some(m), offset),
+                        }
+                    }
+                    _ => {
+                        let f = Finding::new(
+                            &rk::foreign_module::RULE,
+                            format!(
+                                "`{path}` names {m}.{target}, outside Keras and TensorFlow: loading imports the module and calls it"
+                            ),
+                            self.loc(offset),
+                        )
+                        .evidence(short(&serde_json::to_string(o).unwrap_or_default(), 300));
+                        self.keras_once(w, format!("foreign:{m}.{target}"), f);
+                    }
+                }
             }
         } else if let Some((m, n)) = cn.rsplit_once('.') {
             // tf.keras 2 never writes dotted class names; a dotted one is resolved as a path.
@@ -278,20 +327,29 @@ impl Ctx<'_> {
                 .severity(Severity::Critical);
                 self.keras_once(w, format!("foreign:{cn}"), f);
             }
+        } else if let Some((pkg, _)) = cn.split_once('>')
+            && !in_keras_namespace(pkg)
+        {
+            // tf.keras 2 writes a registered class as `"class_name": "Package>Class"` and only
+            // looks it up in the registry and `custom_objects`.
+            self.keras_registered(w, path, cn, None, offset);
         }
-        if let Some(reg) = o.get("registered_name").and_then(Value::as_str)
+        if let Some(reg) = registered
+            && o.get("module") == Some(&Value::Null)
+            && !reg.contains('>')
+        {
+            // Keras 3 writes an unregistered custom class with `"module": null` and its bare
+            // name: it loads only from `custom_objects`.
+            self.keras_registered(w, path, reg, None, offset);
+        }
+        if let Some(reg) = registered
             && let Some((pkg, _)) = reg.split_once('>')
             && !in_keras_namespace(pkg)
             && module.is_none_or(in_keras_namespace)
         {
-            let f = Finding::new(
-                &rk::foreign_module::RULE,
-                format!(
-                    "`{path}` is the custom object {reg:?}, registered outside Keras and TensorFlow: loading needs its code"
-                ),
-                self.loc(offset),
-            );
-            self.keras_once(w, format!("registered:{reg}"), f);
+            // Keras looks the name up in the registry filled by the user's code, then falls
+            // back to the Keras module: nothing outside Keras is imported.
+            self.keras_registered(w, path, reg, module, offset);
         }
         if let Some(name) = callee {
             self.keras_callee(name, module.unwrap_or("?"), path, None, offset, w);
@@ -327,6 +385,19 @@ impl Ctx<'_> {
                 }
             }
         }
+    }
+
+    /// A custom object registered by the user's code: a note of what the model needs.
+    fn keras_registered(&mut self, w: &mut Walk, path: &str, reg: &str, module: Option<&str>, offset: Option<u64>) {
+        let from = module.map(|m| format!(" (module {m})")).unwrap_or_default();
+        let f = Finding::new(
+            &rk::registered_custom_object::RULE,
+            format!(
+                "`{path}` needs the user's code {reg}{from} to load: Keras finds it in its registry or in custom_objects, and the file cannot carry it"
+            ),
+            self.loc(offset),
+        );
+        self.keras_once(w, format!("registered:{reg}"), f);
     }
 
     /// A function a configuration calls: downloads and safe-mode switches are flagged.

@@ -25,6 +25,8 @@ fn rule_of(kind: HitKind, import_time: bool) -> (&'static crate::rules::Rule, Se
         HitKind::Socket => (&rp::network_socket::RULE, at_import(Severity::High, Severity::Critical)),
         HitKind::BackgroundTask => (&rp::import_time_background_task::RULE, Severity::High),
         HitKind::NetworkFetch => (&rp::network_download::RULE, at_import(Severity::Low, Severity::Medium)),
+        HitKind::SecretExfiltration { flow: true } => (&rp::secret_exfiltration::RULE, Severity::Critical),
+        HitKind::SecretExfiltration { flow: false } => (&rp::secret_exfiltration::RULE, Severity::High),
     }
 }
 

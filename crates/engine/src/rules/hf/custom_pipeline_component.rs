@@ -3,6 +3,12 @@
 //! `"unet": [module, Class]` whose module is not `diffusers`, `transformers` or another well-known library
 //! load custom code.
 //!
+//! Only the pipeline index is read this way: the file named `model_index.json`, or, under another name,
+//! JSON with a `_diffusers_version` and a pipeline `_class_name` (`...Pipeline` or a `[module, Class]`
+//! pair). A component's own `config.json` (a UNet's `down_block_types`, a VAE's `up_block_types`, a
+//! scheduler's settings) is never read as components: its lists of names are settings diffusers looks up
+//! inside its own package.
+//!
 //! ## Why is this bad?
 //! diffusers imports the named module (from the repository with `trust_remote_code`, or from an installed
 //! package): custom code that runs when the pipeline loads.

@@ -4,6 +4,7 @@ pub mod foreign_module;
 pub mod lambda_layer;
 pub mod lookup_vocabulary_path;
 pub mod malformed_keras;
+pub mod registered_custom_object;
 pub mod remote_download;
 pub mod unsafe_deserialization;
 
@@ -16,4 +17,5 @@ pub static RULES: &[&crate::rules::Rule] = &[
     &external_savedmodel::RULE,
     &unsafe_deserialization::RULE,
     &malformed_keras::RULE,
+    &registered_custom_object::RULE,
 ];

@@ -12,6 +12,7 @@ pub mod python_analysis_limit;
 pub mod python_syntax_error;
 pub mod remote_payload;
 pub mod runtime_tampering;
+pub mod secret_exfiltration;
 pub mod unsafe_deserialization;
 
 /// This area's rules, one line each.
@@ -28,6 +29,7 @@ pub static RULES: &[&crate::rules::Rule] = &[
     &network_socket::RULE,
     &import_time_background_task::RULE,
     &network_download::RULE,
+    &secret_exfiltration::RULE,
     &python_syntax_error::RULE,
     &python_analysis_limit::RULE,
 ];
