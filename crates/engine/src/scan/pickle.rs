@@ -99,7 +99,7 @@ impl<'g> PickleSink<'g> {
             _ => 0,
         });
         for e in imports {
-            if matches!(e.class, Class::Safe | Class::CodeBuilder) {
+            if matches!(e.class, Class::Safe | Class::Rebuildable | Class::CodeBuilder) {
                 continue;
             }
             let dotted = if e.global.name.is_empty() { e.global.module.to_string() } else { e.global.dotted() };
@@ -114,7 +114,7 @@ impl<'g> PickleSink<'g> {
             }
             let loc = self.at(e.offset);
             let mut f = match e.class {
-                Class::Safe | Class::CodeBuilder => continue,
+                Class::Safe | Class::Rebuildable | Class::CodeBuilder => continue,
                 Class::Dangerous(cat) => Finding::new(
                     &r::dangerous_import::RULE,
                     format!("imports {dotted}{how}, which {}", cat.describe()),
@@ -218,7 +218,7 @@ impl<'g> PickleSink<'g> {
             known_class = Some(self.imports[i].class);
             known_exact = self.imports[i].global == *g;
             // Allowlisted imports make no finding, so their evidence is never shown.
-            let shown = !matches!(self.imports[i].class, Class::Safe | Class::CodeBuilder);
+            let shown = !matches!(self.imports[i].class, Class::Safe | Class::Rebuildable | Class::CodeBuilder);
             if shown && self.imports[i].evidence.is_none() {
                 self.imports[i].evidence = Some(rendered());
             }
