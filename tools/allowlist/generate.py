@@ -351,7 +351,12 @@ class Observer:
         """Pickles obj with every protocol and records what each pickle imports."""
         ok = False
         for proto in range(0, pickle.HIGHEST_PROTOCOL + 1):
-            data = quietly(lambda: pickle.dumps(obj, protocol=proto), 10)
+            if proto < 2:
+                # copyreg's protocol 0/1 reduce calls the object's native base
+                # class, which aborts the process for some pybind11 types.
+                data = in_child(lambda: pickle.dumps(obj, protocol=proto), 10)
+            else:
+                data = quietly(lambda: pickle.dumps(obj, protocol=proto), 10)
             if data:
                 self.table.observe(data, self.profile, f"{self.version} {how}")
                 ok = True
@@ -492,11 +497,33 @@ def walk_one(modname, profile, version, instantiate):
     return table.entries, table.dropped, obs.count
 
 
+# Packages too large to instantiate every class of (the classes are still
+# recorded from their pickling protocol), and module families left out.
+NO_INSTANCES = {"transformers", "diffusers", "timm", "spacy", "nltk", "statsmodels"}
+WALK_SKIP = re.compile(
+    r"(^transformers\.models\.[^.]+\.(modeling_tf_|modeling_flax_|convert_|image_processing|video_processing))"
+    r"|(^spacy\.lang\.(?!en\b)[a-z_]+)"
+    r"|(^nltk\.(app|chat|draw|test)\b)"
+)
+WALK_BUDGET = int(os.environ.get("MV_WALK_BUDGET", "900"))  # seconds per top-level package
+
+
 def walk(obs, tops, skip_log, instantiate=True):
     """Instances of every class the packages define, pickled; the rest from the
     classes' own pickling protocol. One forked child per module."""
+    import time
+
     for top in tops:
-        for modname in module_names(top, skip_log):
+        started = time.monotonic()
+        # Public modules first: a budget cut falls on internals.
+        names = sorted(module_names(top, skip_log), key=lambda n: (any(s.startswith("_") for s in n.split(".")), n))
+        for modname in names:
+            if WALK_SKIP.search(modname):
+                continue
+            if time.monotonic() - started > WALK_BUDGET:
+                skip_log.append(f"{top}: walk stopped after {WALK_BUDGET} s at {modname}")
+                break
+            instantiate = top not in NO_INSTANCES
             got = in_child(lambda: walk_one(modname, obs.profile, obs.version, instantiate), 300)
             if got is None:
                 skip_log.append(f"{modname}: walk failed")
@@ -614,13 +641,36 @@ def write(table, run_info):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="*", help="profiles to regenerate (others keep their files)")
+    ap.add_argument("--out", help="write the tables here instead of crates/engine/data/allowlist")
+    ap.add_argument("--merge", nargs="*", help="merge the tables of earlier --out runs (call wins) into the output")
     ap.add_argument("--skips", help="append what could not be made or imported to this file")
     ap.add_argument("--dropped", help="write the names filtered out, with the reason, to this file")
     args = ap.parse_args()
 
-    os.chdir(tempfile.mkdtemp(prefix="mv-allowlist-"))  # whatever a constructor writes lands here
+    global OUT
+    if args.out:
+        OUT = os.path.abspath(args.out)
     table = Table()
     run_info = {}
+    if args.merge is not None:
+        for d in args.merge:
+            for p in LIBRARIES:
+                path = os.path.join(d, f"{p}.tsv")
+                if not os.path.exists(path):
+                    continue
+                for line in open(path, encoding="utf-8"):
+                    if line.startswith("#"):
+                        if line.startswith("# observed") or (line.startswith("# skipped") and p not in run_info):
+                            run_info[p] = line[2:].rstrip("\n")
+                        continue
+                    m, n, u, src = line.rstrip("\n").split("\t")
+                    if not src.startswith("manual:") and not src.startswith("alias ("):
+                        table.merge({(m, n): [u, p, src]}, {})
+        aliases(table)
+        manual(table)
+        write(table, run_info)
+        return
+    os.chdir(tempfile.mkdtemp(prefix="mv-allowlist-"))  # whatever a constructor writes lands here
     for profile, (dists, tops) in LIBRARIES.items():
         if args.only and profile not in args.only and profile != "core":
             continue
@@ -654,6 +704,9 @@ def main():
             with open(args.skips, "a", encoding="utf-8") as f:
                 for sk in skips:
                     f.write(f"{profile}\t{sk}\n")
+        if args.out:
+            aliases(table)
+            write(table, run_info)  # what is done so far, for a run cut short
     aliases(table)
     manual(table)
     if args.only:

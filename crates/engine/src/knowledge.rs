@@ -441,7 +441,10 @@ const DATA: &[(&str, &str)] = &[
 /// ones it names, so that, say, a PyTorch-only repository sees scikit-learn
 /// classes as "not on the allowlist".
 pub const PROFILES: &[(&str, &str)] = &[
-    ("core", "Python containers, numbers, dates, exceptions, typing objects and other plain standard-library types (always on)"),
+    (
+        "core",
+        "Python containers, numbers, dates, exceptions, typing objects and other plain standard-library types (always on)",
+    ),
     ("numpy", "NumPy arrays, dtypes, scalars, ufuncs, masked and record arrays, matrices and random generators"),
     ("torch", "PyTorch tensors (sparse, nested, quantized), storages, modules, optimizers, distributions, TorchScript"),
     ("sklearn", "scikit-learn estimators and joblib's array wrappers, current and older formats"),
@@ -450,7 +453,10 @@ pub const PROFILES: &[(&str, &str)] = &[
     ("xgboost", "XGBoost models"),
     ("lightgbm", "LightGBM models"),
     ("catboost", "CatBoost models"),
-    ("huggingface", "transformers, tokenizers, sentencepiece, accelerate and peft models, arguments and configurations"),
+    (
+        "huggingface",
+        "transformers, tokenizers, sentencepiece, accelerate and peft models, arguments and configurations",
+    ),
     ("diffusers", "diffusers models, schedulers and configurations"),
     ("sentence_transformers", "sentence-transformers models"),
     ("torchvision", "torchvision and torchaudio models and transforms"),
@@ -786,8 +792,24 @@ mod tests {
         // ...and no callable entry reads, writes, fetches or runs anything,
         // except loaders whose argument the engine scans as a nested file.
         let words = [
-            "load", "read_", "fetch", "download", "open", "save", "dump", "write", "exec", "eval(", "system",
-            "popen", "spawn", "urlopen", "import_module", "from_pretrained", "tofile", "fromfile",
+            "load",
+            "read_",
+            "fetch",
+            "download",
+            "open",
+            "save",
+            "dump",
+            "write",
+            "exec",
+            "eval(",
+            "system",
+            "popen",
+            "spawn",
+            "urlopen",
+            "import_module",
+            "from_pretrained",
+            "tofile",
+            "fromfile",
         ];
         for (m, n, e) in entries() {
             let lower = format!("{m}.{n}").to_ascii_lowercase();
