@@ -134,7 +134,7 @@ EXCLUDED_TOKENS = {
 }
 # Substrings caught even inside longer words (loadtxt, fromfile, savez).
 EXCLUDED_SUBSTRINGS = (
-    "load", "save", "dump", "file", "fetch", "download", "pickle", "popen", "exec", "mmap", "memmap",
+    "load", "save", "dump", "file", "fetch", "open", "write", "read_", "download", "pickle", "popen", "exec", "mmap", "memmap",
     "socket", "subprocess", "system", "shell", "import", "compile", "txt", "url", "http", "spawn", "ctypes",
 )
 # Module segments whose contents never join the list.
@@ -665,7 +665,8 @@ def main():
                         continue
                     m, n, u, src = line.rstrip("\n").split("\t")
                     if not src.startswith("manual:") and not src.startswith("alias ("):
-                        table.merge({(m, n): [u, p, src]}, {})
+                        # The filters again: a table from an older generator may hold more.
+                        table.add(m, n, u, p, src)
         aliases(table)
         manual(table)
         write(table, run_info)

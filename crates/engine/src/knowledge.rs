@@ -947,9 +947,8 @@ mod tests {
             ("torch", "Size"),
             ("torch", "device"),
             ("torch.storage", "_load_from_bytes"),
-            ("torch.torch_version", "TorchVersion"),
             ("sklearn.tree._tree", "Tree"),
-            ("scipy.sparse._csr", "csr_matrix"),
+            ("torch._tensor", "_rebuild_from_type_v2"),
             ("pandas._libs.internals", "_unpickle_block"),
         ] {
             assert_eq!(classify(m, n), Class::Safe, "{m}.{n}");
@@ -983,6 +982,8 @@ mod tests {
             ("sklearn.linear_model.logistic", "LogisticRegression"),
             ("torch.nn.modules.linear", "Linear"),
             ("torch", "ScriptObject"),
+            ("torch.torch_version", "TorchVersion"),
+            ("scipy.sparse._csr", "csr_matrix"),
             ("__torch__.torch.nn.modules.linear", "Linear"),
         ] {
             assert!(matches!(classify(m, n), Class::Safe | Class::Rebuildable), "{m}.{n}: {:?}", classify(m, n));
@@ -996,7 +997,7 @@ mod tests {
     #[test]
     fn other_libraries_profiles() {
         for (m, n) in [
-            ("gensim.models.word2vec", "Word2Vec"),
+            ("gensim.models.fasttext", "FastTextKeyedVectors"),
             ("gensim.models.keyedvectors", "KeyedVectors"),
             ("statsmodels.regression.linear_model", "OLSResults"),
             ("omegaconf.dictconfig", "DictConfig"),
