@@ -81,7 +81,7 @@ impl GlobalPolicy {
             return Class::Safe;
         }
         let class = knowledge::classify(module, name);
-        if class == Class::Safe
+        if matches!(class, Class::Safe | Class::Rebuildable)
             && let Some(kept) = &self.profiles
             && let Some(profile) = knowledge::safe_profile(module, name)
             && profile != "core"

@@ -193,7 +193,7 @@ impl<'g> PickleSink<'g> {
             _ => 0,
         });
         for e in imports {
-            if matches!(e.class, Class::Safe | Class::CodeBuilder) {
+            if matches!(e.class, Class::Safe | Class::CodeBuilder) || (e.class == Class::Rebuildable && !e.called) {
                 continue;
             }
             let dotted = if e.global.name.is_empty() { e.global.module.to_string() } else { e.global.dotted() };
@@ -210,6 +210,16 @@ impl<'g> PickleSink<'g> {
             let bound_methods_only = e.calls > 0 && e.calls == e.method_refs;
             let mut f = match e.class {
                 Class::Safe | Class::CodeBuilder => continue,
+                // A known class or function, allowlisted to be rebuilt or kept as a value,
+                // called here with the file's arguments.
+                Class::Rebuildable => Finding::new(
+                    &r::unknown_import::RULE,
+                    format!(
+                        "imports {dotted}{how} and calls it while loading; it is allowlisted only to be rebuilt \
+                         or kept as a value, not to be called with the file's arguments"
+                    ),
+                    loc,
+                ),
                 // `getattr(obj, 'method')` on objects the pickle rebuilt is how pickle
                 // writes a bound method; what it reaches is judged where it is called.
                 Class::Dangerous(_) if bound_methods_only => Finding::new(
