@@ -419,9 +419,27 @@ def in_child(fn, seconds):
             f.write(out)
         os._exit(0)
     os.close(w)
+    # A child can deadlock where the alarm cannot reach it (a fork after
+    # OpenMP threads started): the parent kills it past the deadline.
+    import select
+    import time
+
+    deadline = time.monotonic() + seconds + 30
+    chunks = []
     with os.fdopen(r, "rb") as f:
-        data = f.read()
+        while True:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([f], [], [], max(left, 0))
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                chunks = []
+                break
+            chunk = f.read1(1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
     os.waitpid(pid, 0)
+    data = b"".join(chunks)
     # Our own child's answer: a tuple of plain data.
     return pickle.loads(data) if data else None
 
