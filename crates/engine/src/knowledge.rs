@@ -1011,7 +1011,7 @@ mod tests {
     fn the_rest_is_unknown() {
         for (m, n) in [
             ("fastai.learner", "Learner"),
-            ("pathlib", "PurePosixPath"),
+            ("pathlib", "read_text"),
             ("__main__", "MyModel"),
             ("transformers.models.bert.modeling_bert", "load_tf_weights_in_bert"),
         ] {
