@@ -688,7 +688,7 @@ mod tests {
     fn declared_sizes() {
         let data = sample();
         let len = data.len() as u64;
-        let mut c = |codec, b: &[u8]| declared_size(codec, &mut io::Cursor::new(b), b.len() as u64);
+        let c = |codec, b: &[u8]| declared_size(codec, &mut io::Cursor::new(b), b.len() as u64);
         assert_eq!(c(Codec::Gzip, &gz(&data)), Some(len));
         let zs = ruzstd::encoding::compress_to_vec(&data[..], ruzstd::encoding::CompressionLevel::Fastest);
         assert!(matches!(c(Codec::Zstd, &zs), Some(n) if n == len) || c(Codec::Zstd, &zs).is_none());
