@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use modelvet_formats::container::{self, Anomaly as ArcAnomaly, AnomalyKind as Ak, Budget, Entry, EntryKind, ReadSeek};
-use modelvet_formats::pickle::{Machine, Sniff};
+use modelvet_formats::pickle::{Divergence, Framing, Machine, Sniff};
 use modelvet_formats::{Limits, compress, numpy, sevenz, tar, zip};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -588,7 +588,7 @@ impl<'l> Ctx<'l> {
         &mut self,
         src: &mut dyn ReadSeek,
         origin: u64,
-        d: modelvet_formats::pickle::Divergence,
+        d: Divergence,
         weak: bool,
     ) -> Vec<pickle::Nested> {
         let f = Finding::new(
@@ -604,14 +604,7 @@ impl<'l> Ctx<'l> {
         if src.seek(SeekFrom::Start(origin)).is_err() {
             return Vec::new();
         }
-        let mut sink = pickle::PickleSink::new(self.loc(None), MAX_NESTED, self.globals);
-        {
-            let mut on = |ev: &modelvet_formats::pickle::Event<'_>| sink.on_event(ev);
-            let probe = Limits { max_inline_bytes: 64 << 10, ..self.limits.clone() };
-            Machine::new(&mut on, if weak { &probe } else { self.limits })
-                .framing(modelvet_formats::pickle::Framing::Exact)
-                .run(src);
-        }
+        let (mut sink, _) = self.run_pickle_machine(src, weak, Framing::Exact);
         let nested = std::mem::take(&mut sink.nested);
         for mut f in sink.finish() {
             let seen = self.findings.iter().any(|g| g.rule.code == f.rule.code && g.message == f.message);
@@ -623,18 +616,30 @@ impl<'l> Ctx<'l> {
         nested
     }
 
-    /// Runs the pickle machine over the stream and turns its events into findings;
-    /// nested payloads it finds are scanned as files of their own.
-    fn scan_pickle_stream(&mut self, src: &mut dyn ReadSeek, depth: u32, weak: bool) -> &'static str {
-        let origin = src.stream_position().unwrap_or(0);
+    /// Runs the pickle machine over `src` from its position, reading frames as
+    /// `framing` says; the sink holds what it found.
+    fn run_pickle_machine(
+        &self,
+        src: &mut dyn ReadSeek,
+        weak: bool,
+        framing: Framing,
+    ) -> (pickle::PickleSink<'l>, modelvet_formats::pickle::Outcome) {
         let mut sink = pickle::PickleSink::new(self.loc(None), MAX_NESTED, self.globals);
         let outcome = {
             let mut on = |ev: &modelvet_formats::pickle::Event<'_>| sink.on_event(ev);
             // A weak probe (tensor bytes, text) keeps only short operands: noise that
             // looks like a long string must not cost a large allocation.
             let probe = Limits { max_inline_bytes: 64 << 10, ..self.limits.clone() };
-            Machine::new(&mut on, if weak { &probe } else { self.limits }).run(src)
+            Machine::new(&mut on, if weak { &probe } else { self.limits }).framing(framing).run(src)
         };
+        (sink, outcome)
+    }
+
+    /// Runs the pickle machine over the stream and turns its events into findings;
+    /// nested payloads it finds are scanned as files of their own.
+    fn scan_pickle_stream(&mut self, src: &mut dyn ReadSeek, depth: u32, weak: bool) -> &'static str {
+        let origin = src.stream_position().unwrap_or(0);
+        let (mut sink, outcome) = self.run_pickle_machine(src, weak, Framing::Contiguous);
         // Bytes that only start like a pickle count as one when they import
         // real names; noise that happens to reach a STOP byte does not.
         if weak && !(outcome.imports > 0 && outcome.invalid_names == 0) {

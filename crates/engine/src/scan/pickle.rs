@@ -37,9 +37,12 @@ fn getattr_reads<'c>(call: &'c Call, g: &Global) -> Option<(&'c str, GetattrOn)>
         // An instance the pickle rebuilt: NEWOBJ, or a reconstructor.
         Value::Call(c) if c.value.is_none() => {
             let rebuilt = matches!(c.opcode, "NEWOBJ" | "NEWOBJ_EX")
-                || c.func
-                    .as_global()
-                    .is_some_and(|f| f.name.starts_with("_reconstructor") || f.name.starts_with("__newobj"));
+                || c.func.as_global().is_some_and(|f| {
+                    matches!(
+                        canonical_callee(f).as_str(),
+                        "copyreg._reconstructor" | "copyreg.__newobj__" | "copyreg.__newobj_ex__"
+                    )
+                });
             rebuilt.then_some((name, GetattrOn::Instance))
         }
         // A class imported by name: what getattr reaches is an import judged on its own; it
