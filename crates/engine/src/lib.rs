@@ -14,6 +14,7 @@
 
 pub mod cache;
 pub mod finding;
+pub mod hub;
 pub mod knowledge;
 pub mod policy;
 pub mod rules;

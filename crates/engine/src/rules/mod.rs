@@ -6,6 +6,7 @@ pub mod archive;
 pub mod file;
 pub mod gguf;
 pub mod hf;
+pub mod hub;
 pub mod keras;
 pub mod numpy;
 pub mod onnx;
@@ -62,6 +63,7 @@ pub static RULES: std::sync::LazyLock<Vec<&'static Rule>> = std::sync::LazyLock:
         keras::RULES,
         tf::RULES,
         hf::RULES,
+        hub::RULES,
         python::RULES,
     ]
     .concat()
