@@ -22,6 +22,13 @@ pub const MAX_DIMS: u32 = 4;
 const MAX_KEY_LEN: u64 = 1 << 16;
 /// Longest chat template kept in memory.
 const MAX_TEMPLATE_LEN: u64 = 4 << 20;
+/// Longest licence value kept (a whole licence text fits).
+const MAX_LICENCE_LEN: u64 = 256 << 10;
+
+/// `general.license`, `general.license.name`, `general.license.link`.
+fn is_licence_key(key: &str) -> bool {
+    key == "general.license" || key.starts_with("general.license.")
+}
 /// Deepest nesting of arrays.
 const MAX_ARRAY_NESTING: u32 = 2;
 
@@ -87,6 +94,9 @@ pub struct Header {
     /// Offset where tensor data starts (after the descriptions and padding), if reached.
     pub data_offset: Option<u64>,
     pub templates: Vec<Template>,
+    /// String values of `general.license`, `general.license.name` and
+    /// `general.license.link` (the GGUF spec's licence keys), with their offsets.
+    pub licence: Vec<Template>,
     pub anomalies: Vec<Anomaly>,
 }
 
@@ -363,7 +373,13 @@ impl Parser<'_, '_> {
         }
         match t {
             T_STRING => {
-                let max = if is_template_key(key) || key == "general.architecture" { MAX_TEMPLATE_LEN } else { 0 };
+                let max = if is_template_key(key) || key == "general.architecture" {
+                    MAX_TEMPLATE_LEN
+                } else if is_licence_key(key) {
+                    MAX_LICENCE_LEN
+                } else {
+                    0
+                };
                 match self.read_string(max)? {
                     Ok((s, at)) => {
                         if std::str::from_utf8(s.as_bytes()).is_err() || s.contains('\u{FFFD}') && max > 0 {
@@ -590,6 +606,11 @@ fn run(p: &mut Parser<'_, '_>) {
                 }
             }
             ("general.architecture", Val::Str(s, _)) => p.h.architecture = Some(s.chars().take(64).collect()),
+            (k, Val::Str(s, off)) if is_licence_key(k) => {
+                if p.h.licence.len() < 16 {
+                    p.h.licence.push(Template { key: k.to_string(), text: s, offset: off });
+                }
+            }
             (k, Val::Str(s, off)) if is_template_key(k) => {
                 p.h.templates.push(Template { key: k.to_string(), text: s, offset: off });
             }
@@ -850,6 +871,18 @@ pub(crate) mod tests {
         assert_eq!(h.templates.len(), 2);
         assert_eq!(h.templates[1].key, "tokenizer.chat_template.tool_use");
         assert_eq!(h.architecture.as_deref(), Some("llama"));
+    }
+
+    #[test]
+    fn licence_keys_are_kept() {
+        let mut w = W::new(3, 0, 3);
+        w.kv_str("general.license", "cc-by-nc-4.0")
+            .kv_str("general.license.link", "https://example.org/LICENSE")
+            .kv_str("general.name", "tiny");
+        let h = parse_bytes(&w.b);
+        let kept: Vec<(&str, &str)> = h.licence.iter().map(|t| (t.key.as_str(), t.text.as_str())).collect();
+        assert_eq!(kept, vec![("general.license", "cc-by-nc-4.0"), ("general.license.link", "https://example.org/LICENSE")]);
+        assert_eq!(h.licence[0].offset, 24 + 8 + 15 + 4 + 8);
     }
 
     #[test]
