@@ -16,6 +16,7 @@ pub mod cache;
 pub mod finding;
 pub mod hub;
 pub mod knowledge;
+pub mod licence;
 pub mod policy;
 pub mod rules;
 pub mod scan;

@@ -8,6 +8,7 @@ pub mod gguf;
 pub mod hf;
 pub mod hub;
 pub mod keras;
+pub mod licence;
 pub mod numpy;
 pub mod onnx;
 pub mod pickle;
@@ -65,6 +66,7 @@ pub static RULES: std::sync::LazyLock<Vec<&'static Rule>> = std::sync::LazyLock:
         hf::RULES,
         hub::RULES,
         python::RULES,
+        licence::RULES,
     ]
     .concat()
 });
