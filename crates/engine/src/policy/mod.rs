@@ -135,8 +135,8 @@ pub struct Policy {
     pub globals: GlobalPolicy,
     pub paths: PathFilter,
     pub waivers: Vec<Waiver>,
-    /// The `[licences]` table as written (reserved for licence rules).
-    pub licences: Option<String>,
+    /// `[licences]`: which licences are allowed, reviewed or denied.
+    pub licences: crate::licence::LicencePolicy,
 }
 
 /// Which waivers matched something during a run.

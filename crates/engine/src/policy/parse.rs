@@ -13,6 +13,7 @@ use toml::de::{DeTable, DeValue};
 use super::{Date, GlobalPolicy, NamePattern, PathFilter, Policy, RuleSetting, Source, Waiver};
 use crate::finding::Severity;
 use crate::knowledge::{self, Class};
+use crate::licence::{self, LicenceClass, LicencePolicy, Selector, Verdict};
 
 /// How serious a policy problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +129,7 @@ const TOP: &[&str] = &["fail-on", "rules", "globals", "paths", "waivers", "licen
 const GLOBALS: &[&str] = &["allow", "deny", "profiles"];
 const PATHS: &[&str] = &["include", "exclude"];
 const WAIVER: &[&str] = &["path", "sha256", "rule", "reason", "expires"];
+const LICENCES: &[&str] = &["allow", "review", "deny", "check-loose-files"];
 
 pub fn parse(text: &str, path: Option<&Path>) -> (Policy, Vec<Diagnostic>) {
     let mut cx = Ctx { text, diags: Vec::new() };
@@ -178,8 +180,8 @@ pub fn parse(text: &str, path: Option<&Path>) -> (Policy, Vec<Diagnostic>) {
                 None => cx.error(value.span(), "`waivers` must be an array of tables (`[[waivers]]`)"),
             },
             "licences" | "licenses" => {
-                if cx.table(value, "`[licences]`").is_some() {
-                    policy.licences = text.get(value.span()).map(str::to_string);
+                if let Some(t) = cx.table(value, "`[licences]`") {
+                    policy.licences = parse_licences(&mut cx, t);
                 }
             }
             _ => cx.unknown_key(key, "the policy", TOP),
@@ -345,6 +347,58 @@ fn parse_paths(cx: &mut Ctx<'_>, t: &DeTable<'_>) -> PathFilter {
         }
     }
     f
+}
+
+/// `[licences]`: `allow`/`review`/`deny` lists of classes or licence ids, and
+/// `check-loose-files`. An entry in two lists is an error; an id modelvet does
+/// not know is a warning (it still matches a card that declares exactly it).
+fn parse_licences(cx: &mut Ctx<'_>, t: &DeTable<'_>) -> LicencePolicy {
+    let mut lp = LicencePolicy::default();
+    for (k, v) in t {
+        let key = k.get_ref().as_ref();
+        let verdict = match key {
+            "allow" => Verdict::Allow,
+            "review" => Verdict::Review,
+            "deny" => Verdict::Deny,
+            "check-loose-files" => {
+                match v.get_ref() {
+                    DeValue::Boolean(b) => lp.check_loose_files = *b,
+                    other => cx.error(v.span(), format!("`check-loose-files` must be true or false, not {}", other.type_str())),
+                }
+                continue;
+            }
+            _ => {
+                cx.unknown_key(k, "`[licences]`", LICENCES);
+                continue;
+            }
+        };
+        for (s, span) in cx.strings(v, &format!("`licences.{key}`")) {
+            if s.trim().is_empty() {
+                cx.error(span, "empty licence id or class");
+                continue;
+            }
+            let sel = Selector::parse(&s);
+            if let Some((_, earlier)) = lp.rules.iter().find(|(x, _)| *x == sel) {
+                cx.error(span, format!("`{s}` is already in `{earlier}`; a licence or class goes in one list"));
+                continue;
+            }
+            if let Selector::Id(id) = &sel
+                && licence::table::lookup(id).is_none()
+                && !id.starts_with("licenseref-")
+            {
+                let classes: Vec<&str> = LicenceClass::ALL.iter().map(|c| c.as_str()).collect();
+                cx.warn(
+                    span,
+                    format!(
+                        "`{s}` is neither a class ({}) nor a licence id modelvet knows; it matches only a model that declares exactly `{s}`",
+                        classes.join(", ")
+                    ),
+                );
+            }
+            lp.rules.push((sel, verdict));
+        }
+    }
+    lp
 }
 
 fn parse_waiver(cx: &mut Ctx<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Waiver> {

@@ -1,6 +1,7 @@
 //! `modelvet policy show`: the effective policy as commented TOML that could
 //! be saved as a policy file again.
 
+use crate::licence::{LicenceClass, Selector, Verdict, default_verdict};
 use std::fmt::Write as _;
 
 use super::Policy;
@@ -72,10 +73,17 @@ pub fn render(p: &Policy) -> String {
                 writeln!(o, "expires = {d}{}", if d < today { "  # EXPIRED: its findings count again" } else { "" });
         }
     }
-    if let Some(l) = &p.licences {
-        o.push_str("\n# reserved for licence rules (not used yet)\n");
-        o.push_str(l.trim_end());
-        o.push('\n');
+    o.push_str("\n[licences]  # entries naming an id win over classes; classes not listed take the default\n");
+    for v in [Verdict::Allow, Verdict::Review, Verdict::Deny] {
+        let listed: Vec<String> =
+            p.licences.rules.iter().filter(|(_, x)| *x == v).map(|(s, _)| q(&s.text())).collect();
+        let defaults: Vec<&str> = LicenceClass::ALL
+            .iter()
+            .filter(|c| default_verdict(**c) == v && !p.licences.rules.iter().any(|(s, _)| *s == Selector::Class(**c)))
+            .map(|c| c.as_str())
+            .collect();
+        let _ = writeln!(o, "{} = [{}]  # by default: {}", v.as_str(), listed.join(", "), defaults.join(", "));
     }
+    let _ = writeln!(o, "check-loose-files = {}", p.licences.check_loose_files);
     o
 }

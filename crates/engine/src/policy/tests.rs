@@ -37,7 +37,7 @@ fn the_template_is_a_valid_policy_that_changes_nothing() {
     assert_eq!(p.fail_on, Some(Severity::Medium));
     assert!(p.rules.is_empty() && p.waivers.is_empty() && p.globals.is_default());
     assert!(p.paths.admits("models/a.pt"));
-    assert!(p.licences.is_some());
+    assert_eq!(p.licences, crate::licence::LicencePolicy::default());
 }
 
 #[test]
@@ -209,4 +209,29 @@ fn discovery_prefers_the_folder_then_the_repository_root() {
     assert_eq!(Policy::discover(&root.join("a/b")), Some(root.join(FILE_NAME)));
     std::fs::write(root.join("a/b").join(FILE_NAME), "").unwrap();
     assert_eq!(Policy::discover(&root.join("a/b")), Some(root.join("a/b").join(FILE_NAME)));
+}
+
+#[test]
+fn licences_are_validated_with_line_and_column() {
+    let text = "[licences]\nallow = [\"permissive\", \"llama3.1\"]\ndeny = [\"non-commercial\", \"llama3.1\", 7]\nreview = \"copyleft\"\nmaybe = [\"mit\"]\ncheck-loose-files = \"yes\"\n";
+    let e = errors(text);
+    let want: &[(usize, usize, &str)] = &[
+        (3, 27, "`llama3.1` is already in `allow`"),
+        (3, 39, "each entry of `licences.deny` must be a string"),
+        (4, 10, "`licences.review` must be an array of strings"),
+        (5, 1, "unknown key `maybe` in `[licences]`"),
+        (6, 21, "`check-loose-files` must be true or false"),
+    ];
+    assert_eq!(e.len(), want.len(), "{e:#?}");
+    for ((line, col, msg), (l, c, m)) in want.iter().zip(&e) {
+        assert_eq!((l, c), (line, col), "{m}");
+        assert!(m.contains(msg), "{m} lacks {msg}");
+    }
+    let (p, d) = Policy::parse("[licenses]\nallow = [\"my-corp-model-licence\", \"NonCommercial\"]\n", None);
+    assert!(d.iter().all(|d| !d.is_error()) && d.len() == 1, "{d:#?}");
+    assert!(d[0].message.contains("neither a class"));
+    use crate::licence::{LicenceClass, Verdict};
+    assert_eq!(p.licences.verdict(Some("cc-by-nc-4.0"), LicenceClass::NonCommercial), Verdict::Allow);
+    assert_eq!(p.licences.verdict(Some("my-corp-model-licence"), LicenceClass::Other), Verdict::Allow);
+    assert_eq!(p.licences.verdict(Some("proprietary-x"), LicenceClass::Other), Verdict::Review);
 }
