@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   dill, Keras, TensorFlow, ONNX, GGUF, safetensors, Hugging Face repositories, \
                   and the archives that hold them) and reports code that would run on load. \
                   It never executes, imports or unpickles what it inspects.",
-    after_help = "Examples:\n  modelvet scan model.pt\n  modelvet scan --fail-on high --format json -o report.json ./models\n  modelvet scan --output sarif=modelvet.sarif ./models\n  modelvet policy init\n  modelvet rules\n  modelvet rule PKL001\n\nExit codes: 0 nothing at or above the fail level, 1 blocked, 2 operational error."
+    after_help = "Examples:\n  modelvet scan model.pt\n  modelvet scan --fail-on high --format json -o report.json ./models\n  modelvet scan --output sarif=modelvet.sarif ./models\n  modelvet policy init\n  modelvet rules\n  modelvet rule PKL001\n  modelvet licence ./models\n\nExit codes: 0 nothing at or above the fail level, 1 blocked, 2 operational error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -31,6 +31,33 @@ pub enum Command {
     /// Write, check or show the policy file (modelvet.toml).
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// List each model's licence: declared, detected, class, verdict, where found.
+    #[command(alias = "license")]
+    Licence(LicenceArgs),
+}
+
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  modelvet licence ./models\n  modelvet licence --format json ~/.cache/huggingface/hub\n\n\
+Policy: the [licences] table of --policy FILE, else ./modelvet.toml, else the repository root's.\n\n\
+Exit codes: 0 no licence denied, 1 at least one model's licence is denied, 2 an operational error."
+)]
+pub struct LicenceArgs {
+    /// Model folders or files (folders are walked recursively).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format: a table, or JSON (one object per model, with every declaration).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+
+    /// Policy file [default: ./modelvet.toml, else the repository root's modelvet.toml].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_policy")]
+    pub policy: Option<PathBuf>,
+
+    /// Ignore any policy file: modelvet's default licence classes and verdicts.
+    #[arg(long)]
+    pub no_policy: bool,
 }
 
 #[derive(Subcommand)]

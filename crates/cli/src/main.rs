@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         cli::Command::Rules(args) => commands::rules::list(args),
         cli::Command::Rule(args) => commands::rules::show(args),
         cli::Command::Policy(cmd) => commands::policy::run(cmd),
+        cli::Command::Licence(args) => commands::licence::run(args),
     };
     match result {
         Ok(code) => code,

@@ -11,6 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use modelvet_engine::cache::Cache;
+use modelvet_engine::licence::{self, Scope};
 use modelvet_engine::policy::{Date, WaiverUsage, relative_path, repository_root};
 use modelvet_engine::{Item, Limits, Options, ScanError, Scanner, Severity, TargetReport};
 use modelvet_report::{
@@ -200,25 +201,36 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         pb.finish_and_clear();
     }
 
+    let mut scanned = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(t) => scanned.push(t),
+            Err(e) => failures.push(failure(&e)),
+        }
+    }
+    // Licences are judged per model (a folder or a model file), not per file:
+    // their findings join the reports of the files that declare them.
+    let roots: Vec<PathBuf> = args.targets.iter().filter(|t| t.exists()).cloned().collect();
+    let models = licence::assess(&roots, &policy.licences);
+    let mut licence_findings =
+        licence::findings(&models, Scope::Scan { check_loose_files: policy.licences.check_loose_files });
+    licence_findings.retain(|f| policy.paths.admits(&relative_path(&policy_root, Path::new(&f.location.path))));
+    licence::attach(&mut scanned, licence_findings);
+
     let today = Date::today();
     let mut usage = WaiverUsage::new(&policy);
     let mut suppressed = 0usize;
-    let mut targets = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            Ok(mut t) => {
-                let rel = relative_path(&policy_root, Path::new(&t.path));
-                policy.apply(&mut t, &rel, today, &mut usage);
-                t.assign_fingerprints();
-                if let Some((_, fps)) = &baseline {
-                    let before = t.findings.len();
-                    t.findings.retain(|f| !fps.contains(&f.fingerprint));
-                    suppressed += before - t.findings.len();
-                }
-                targets.push(t);
-            }
-            Err(e) => failures.push(failure(&e)),
+    let mut targets = Vec::with_capacity(scanned.len());
+    for mut t in scanned {
+        let rel = relative_path(&policy_root, Path::new(&t.path));
+        policy.apply(&mut t, &rel, today, &mut usage);
+        t.assign_fingerprints();
+        if let Some((_, fps)) = &baseline {
+            let before = t.findings.len();
+            t.findings.retain(|f| !fps.contains(&f.fingerprint));
+            suppressed += before - t.findings.len();
         }
+        targets.push(t);
     }
 
     let mut warnings = policy.expired_waivers(today);

@@ -185,9 +185,14 @@ impl ModelLicence {
 
 /// Assesses every model under the roots (folders or files).
 pub fn assess(roots: &[PathBuf], policy: &LicencePolicy) -> Vec<ModelLicence> {
-    let mut found = Vec::new();
+    let mut found: Vec<walk::Found> = Vec::new();
     for r in roots {
-        found.extend(walk::models(r));
+        for f in walk::models(r) {
+            // Targets may overlap (a folder and a file in it, two files of one folder).
+            if !found.iter().any(|x| x.path == f.path) {
+                found.push(f);
+            }
+        }
     }
     let mut models: Vec<ModelLicence> = found.iter().map(|f| own(f, policy)).collect();
     resolve_references(&mut models);
@@ -652,7 +657,7 @@ pub fn findings(models: &[ModelLicence], scope: Scope) -> Vec<Finding> {
                 } else {
                     (&rl::licence_needs_review::RULE, format!("licence {} ({}) needs review", t.id, t.class))
                 };
-                let f = Finding::new(rule, format!("{what}{inherited}"), location(&t.source))
+                let f = Finding::new(rule, format!("{}{what}{inherited}", at_line(&t.source)), location(&t.source))
                     .evidence(evidence(m, t));
                 out.push(with_action(f, t.verdict));
             }
@@ -667,12 +672,12 @@ pub fn findings(models: &[ModelLicence], scope: Scope) -> Vec<Finding> {
                 ),
                 Issue::LooserThanBase { own, base, base_model, source } => Finding::new(
                     &rl::looser_than_base_model::RULE,
-                    format!("declares {own}, looser than {base} of its base model {base_model}"),
+                    format!("{}declares {own}, looser than {base} of its base model {base_model}", at_line(source)),
                     location(source),
                 ),
                 Issue::NonCommercialDataset { dataset, licence, source } => Finding::new(
                     &rl::non_commercial_dataset::RULE,
-                    format!("trained on dataset {dataset}, whose licence is {licence}"),
+                    format!("{}trained on dataset {dataset}, whose licence is {licence}", at_line(source)),
                     location(source),
                 ),
                 Issue::Card { message, source } => Finding::new(
@@ -687,8 +692,21 @@ pub fn findings(models: &[ModelLicence], scope: Scope) -> Vec<Finding> {
     out
 }
 
+/// `line 3: ` for a declaration in a card (as the Python rules say where they are).
+fn at_line(s: &Source) -> String {
+    s.line.map(|l| format!("line {l}: ")).unwrap_or_default()
+}
+
 fn evidence(m: &ModelLicence, t: &Term) -> String {
-    let mut parts = vec![format!("{}: {}", t.source, t.id)];
+    let first = match &t.origin {
+        Origin::Inherited { base_model } => {
+            let base = m.base_models.iter().find(|b| &b.id == base_model).and_then(|b| b.found.as_ref());
+            let from = base.map(|b| format!(" (the card in {})", b.display())).unwrap_or_default();
+            format!("{}: {base_model} -> {}{from}", t.source, t.id)
+        }
+        _ => format!("{}: {}", t.source, t.id),
+    };
+    let mut parts = vec![first];
     for d in &m.detected {
         if let Some(id) = &d.id
             && id != &t.id

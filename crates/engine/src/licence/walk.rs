@@ -112,7 +112,7 @@ fn has_front_matter(p: &Path) -> bool {
     })
 }
 
-fn walk(root: &Path) -> Vec<Dir> {
+fn walk(root: &Path, deep: bool) -> Vec<Dir> {
     let mut out = Vec::new();
     let mut seen = 0usize;
     let mut stack = vec![(root.to_path_buf(), 0usize)];
@@ -129,7 +129,7 @@ fn walk(root: &Path) -> Vec<Dir> {
             }
             let Ok(ft) = e.file_type() else { continue };
             if ft.is_dir() {
-                if depth < MAX_DEPTH && !matches!(e.file_name().to_str(), Some(".git" | ".hg" | ".svn")) {
+                if deep && depth < MAX_DEPTH && !matches!(e.file_name().to_str(), Some(".git" | ".hg" | ".svn")) {
                     subdirs.push(e.path());
                 }
             } else if ft.is_file() {
@@ -145,6 +145,18 @@ fn walk(root: &Path) -> Vec<Dir> {
 /// The models under `root` (a folder or a single file), in path order.
 pub fn models(root: &Path) -> Vec<Found> {
     if root.is_file() {
+        // A card or adapter config named on its own (a pre-commit hook passes
+        // changed files) stands for its folder; a weight file for itself.
+        let card = name_is(root, "README.md") && has_front_matter(root);
+        if (card || name_is(root, "adapter_config.json"))
+            && let Some(dir) = root.parent()
+        {
+            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            return models_in(dir, false).into_iter().filter(|m| m.path == dir).collect();
+        }
+        if !is_weight_file(root) {
+            return Vec::new();
+        }
         return vec![Found {
             path: root.to_path_buf(),
             repo: false,
@@ -154,10 +166,15 @@ pub fn models(root: &Path) -> Vec<Found> {
             weights: vec![root.to_path_buf()],
         }];
     }
+    models_in(root, true)
+}
+
+/// The models in a folder, and in its subfolders when `deep`.
+fn models_in(root: &Path, deep: bool) -> Vec<Found> {
     let mut out: Vec<Found> = Vec::new();
     // Indexes into `out` of repository folders that absorb their subfolders.
     let mut absorbing: Vec<usize> = Vec::new();
-    for d in walk(root) {
+    for d in walk(root, deep) {
         let card = d.files.iter().find(|f| name_is(f, "README.md") && has_front_matter(f)).cloned();
         let adapter = d.files.iter().find(|f| name_is(f, "adapter_config.json")).cloned();
         let index = d.files.iter().any(|f| name_is(f, "model_index.json"));
