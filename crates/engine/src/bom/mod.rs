@@ -1,0 +1,324 @@
+//! The data of an AI-BOM: which models a set of scanned files makes up, and
+//! what is known about each (files and their SHA-256, origin, licences, card
+//! and config facts, base models, datasets). Serialising it (CycloneDX) is the
+//! report crate's job; scanning and hashing are the scanner's (run it with
+//! [`Options::hash`](crate::Options)), so every file is read once for both.
+//!
+//! ## What a model is
+//! * A **model folder**: the outermost folder under a target that holds a
+//!   `config.json`, an `adapter_config.json`, a diffusers `model_index.json`, or
+//!   a `README.md` model card (one that opens with `---` front matter). Every
+//!   file below it belongs to that model (a diffusers pipeline's `unet/` is part
+//!   of the pipeline, not a model of its own).
+//! * A **loose model file**: a file named as a target, or a file outside any
+//!   model folder whose content is a model format (anything but JSON, text,
+//!   Python, chat templates and unrecognised bytes).
+//! * Files of neither kind are left out of the BOM (they are counted).
+//! * In a Hugging Face cache (`models--ORG--NAME/`), each `snapshots/REV/` is a
+//!   model; `blobs/` (what the snapshots link to) and `refs/` are skipped.
+//!
+//! ```no_run
+//! use modelvet_engine::{Options, Scanner, bom};
+//! let scanner = Scanner::new(Options { hash: true, follow_symlinks: true, ..Options::default() });
+//! let root = std::path::PathBuf::from("my-model");
+//! let reports: Vec<_> = scanner.collect(&root).unwrap().iter().map(|i| scanner.scan_item(i).unwrap()).collect();
+//! let bom = bom::assemble(&[root], &reports, &bom::BomOptions::default()).unwrap();
+//! for m in &bom.models {
+//!     println!("{} ({} files)", m.name, m.files.len());
+//! }
+//! ```
+
+mod facts;
+mod licence;
+mod origin;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+pub use facts::{Facts, MAX_METADATA_BYTES, read_bounded};
+pub use licence::{BomLicence, CardLicence, is_expression, licences_for, spdx_id};
+pub use origin::{Origin, OriginSource};
+
+use crate::Limits;
+use crate::scan::TargetReport;
+
+/// Why a BOM could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum BomError {
+    #[error("--name {0:?} is not a Hugging Face repository id (ORG/NAME or NAME, optionally @REVISION)")]
+    BadName(String),
+    #[error("--name names one model, but the targets hold {0} models")]
+    NameNeedsOneModel(usize),
+}
+
+/// Settings for [`assemble`].
+#[derive(Debug, Clone, Default)]
+pub struct BomOptions {
+    /// `ORG/NAME[@REV]` of the (single) model, overriding anything read from the files.
+    pub name: Option<String>,
+    /// Limits for the few headers read for facts (GGUF).
+    pub limits: Limits,
+}
+
+/// All models found in the targets.
+#[derive(Debug, Clone, Default)]
+pub struct Bom {
+    pub models: Vec<Model>,
+    /// Scanned files that belong to no model (not model formats, outside model folders).
+    pub unassigned: usize,
+}
+
+/// A model folder or a loose model file.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The repository name when the origin is known, else the folder's or file's name.
+    pub name: String,
+    /// The model folder, or the loose file.
+    pub root: PathBuf,
+    pub kind: ModelKind,
+    pub origin: Option<Origin>,
+    pub files: Vec<ModelFile>,
+    pub facts: Facts,
+    pub card: CardFacts,
+    pub licences: Vec<BomLicence>,
+    /// Models this one is built on (card `base_model`, an adapter's base).
+    pub bases: Vec<BaseModel>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    Folder,
+    File,
+}
+
+/// One file of a model.
+#[derive(Debug, Clone)]
+pub struct ModelFile {
+    /// Path relative to the model folder (`/`-separated), or the file name of a loose model.
+    pub name: String,
+    /// Index of the file's scan result in the reports given to [`assemble`].
+    pub report: usize,
+    pub size: u64,
+    pub sha256: Option<String>,
+    pub format: String,
+}
+
+/// What the model card says (filled from `README.md` front matter).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CardFacts {
+    /// `pipeline_tag`.
+    pub task: Option<String>,
+    pub library: Option<String>,
+    pub tags: Vec<String>,
+    pub languages: Vec<String>,
+    /// `datasets`: Hub dataset ids or names.
+    pub datasets: Vec<String>,
+    /// `model-index` evaluation results.
+    pub metrics: Vec<Metric>,
+    /// Problems the card parser reported.
+    pub problems: Vec<String>,
+}
+
+/// One declared evaluation result.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metric {
+    /// Metric type (`accuracy`) or name.
+    pub kind: String,
+    pub value: String,
+    /// `task / dataset` the value was measured on.
+    pub slice: Option<String>,
+}
+
+/// How a model relates to one it is built on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaseRelation {
+    /// The card's `base_model` (fine-tune, merge, quantisation: `base_model_relation` when given).
+    Base,
+    /// This model is an adapter (`adapter_config.json`) over the base.
+    AdapterOf,
+}
+
+/// A model this one is built on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseModel {
+    /// As written (a Hub id or a local path).
+    pub id: String,
+    pub relation: BaseRelation,
+    /// The card's `base_model_relation` (`adapter`, `finetune`, `merge`, `quantized`).
+    pub relation_name: Option<String>,
+    /// The Hub repository, when `id` is shaped like one.
+    pub origin: Option<Origin>,
+    /// The index of the same model in [`Bom::models`], when the BOM holds it.
+    pub in_bom: Option<usize>,
+}
+
+/// Scan formats that are not models on their own.
+const NOT_MODEL_FORMATS: &[&str] = &[
+    "json",
+    "hf-config",
+    "keras-config",
+    "chat-template",
+    "python",
+    "unrecognized",
+    "unreadable",
+    "unscanned",
+    "symlink",
+    "tensor-data",
+    "onnx-external-data",
+];
+
+fn is_model_format(format: &str) -> bool {
+    !NOT_MODEL_FORMATS.contains(&format)
+}
+
+/// Whether `dir` holds a marker of a model folder.
+fn is_model_dir(dir: &Path) -> bool {
+    ["config.json", "adapter_config.json", "model_index.json"].iter().any(|m| dir.join(m).is_file())
+        || has_card(&dir.join("README.md"))
+}
+
+/// A `README.md` that opens with YAML front matter (`---`, after an optional BOM).
+fn has_card(p: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 8];
+    let Ok(mut f) = std::fs::File::open(p) else { return false };
+    let n = f.read(&mut head).unwrap_or(0);
+    let head = head[..n].strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head[..n]);
+    head.starts_with(b"---\n") || head.starts_with(b"---\r\n")
+}
+
+/// A path inside a Hugging Face cache that is not model content (`blobs/`, `refs/`).
+fn is_cache_internal(rel: &Path) -> bool {
+    let parts: Vec<_> = rel.components().map(|c| c.as_os_str()).collect();
+    parts.windows(2).any(|w| {
+        w[0].to_str().is_some_and(|s| s.starts_with("models--")) && matches!(w[1].to_str(), Some("blobs" | "refs"))
+    })
+}
+
+fn display_name(p: &Path) -> String {
+    if let Some(n) = p.file_name() {
+        return n.to_string_lossy().into_owned();
+    }
+    std::fs::canonicalize(p)
+        .ok()
+        .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "model".into())
+}
+
+fn rel_name(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    if parts.is_empty() { display_name(path) } else { parts.join("/") }
+}
+
+/// Groups scanned files into models and gathers what is known about each.
+/// `roots` are the targets as given; `reports` are the scan results of the
+/// files found under them (in any order).
+pub fn assemble(roots: &[PathBuf], reports: &[TargetReport], opts: &BomOptions) -> Result<Bom, BomError> {
+    let flag = match &opts.name {
+        Some(n) => Some(Origin::parse(n, OriginSource::Flag).ok_or_else(|| BomError::BadName(n.clone()))?),
+        None => None,
+    };
+    let mut bom = Bom::default();
+    let mut by_root: HashMap<PathBuf, usize> = HashMap::new();
+    let mut marker_cache: HashMap<PathBuf, bool> = HashMap::new();
+    for (i, t) in reports.iter().enumerate() {
+        let path = PathBuf::from(&t.path);
+        let target = roots.iter().find(|r| path.starts_with(r));
+        let rel = target.map_or(path.as_path(), |r| path.strip_prefix(r).unwrap_or(&path));
+        if is_cache_internal(rel) || target.is_some_and(|r| is_cache_internal(r)) {
+            continue;
+        }
+        // The outermost model folder from the target down to the file's folder.
+        let folder = target.filter(|r| r.as_path() != path).and_then(|r| {
+            let mut dir = r.clone();
+            let mut dirs = vec![dir.clone()];
+            let parent_rel = rel.parent().unwrap_or(Path::new(""));
+            for c in parent_rel.components() {
+                dir.push(c);
+                dirs.push(dir.clone());
+            }
+            dirs.into_iter().find(|d| *marker_cache.entry(d.clone()).or_insert_with(|| is_model_dir(d)))
+        });
+        let (root, kind) = match folder {
+            Some(dir) => (dir, ModelKind::Folder),
+            None if target.is_some_and(|r| *r == path) || is_model_format(&t.format) => (path.clone(), ModelKind::File),
+            None => {
+                bom.unassigned += 1;
+                continue;
+            }
+        };
+        let idx = *by_root.entry(root.clone()).or_insert_with(|| {
+            bom.models.push(Model {
+                name: display_name(&root),
+                root: root.clone(),
+                kind,
+                origin: None,
+                files: Vec::new(),
+                facts: Facts::default(),
+                card: CardFacts::default(),
+                licences: Vec::new(),
+                bases: Vec::new(),
+            });
+            bom.models.len() - 1
+        });
+        let m = &mut bom.models[idx];
+        let name = match kind {
+            ModelKind::Folder => rel_name(&m.root, &path),
+            ModelKind::File => display_name(&path),
+        };
+        m.files.push(ModelFile { name, report: i, size: t.size, sha256: t.sha256.clone(), format: t.format.clone() });
+    }
+    if flag.is_some() && bom.models.len() != 1 {
+        return Err(BomError::NameNeedsOneModel(bom.models.len()));
+    }
+    for m in &mut bom.models {
+        m.facts = match m.kind {
+            ModelKind::Folder => Facts::of_folder(&m.root),
+            ModelKind::File => Facts::of_file(&m.root, m.files.first().map_or("", |f| f.format.as_str()), &opts.limits),
+        };
+        if let Some(base) = &m.facts.adapter_base {
+            m.bases.push(BaseModel {
+                id: base.clone(),
+                relation: BaseRelation::AdapterOf,
+                relation_name: Some("adapter".into()),
+                origin: Origin::parse(base, OriginSource::ConfigNameOrPath),
+                in_bom: None,
+            });
+        }
+        m.origin = flag.clone().or_else(|| Origin::from_cache_path(&m.root)).or_else(|| {
+            // `_name_or_path` names the model it was loaded from when saved: for
+            // an adapter or a fine-tune that is the base, so it is only used
+            // when nothing says the model has a base.
+            let n = m.facts.name_or_path.as_deref().filter(|_| m.bases.is_empty())?;
+            Origin::parse(n, OriginSource::ConfigNameOrPath)
+        });
+        if let Some(o) = &m.origin {
+            m.name = o.name.clone();
+        }
+        m.files.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    link_bases(&mut bom);
+    Ok(bom)
+}
+
+/// Points base models at models of the same BOM: by Hub id, or by a local
+/// path that resolves to the other model's folder.
+fn link_bases(bom: &mut Bom) {
+    let ids: Vec<Option<String>> = bom.models.iter().map(|m| m.origin.as_ref().map(Origin::repo_id)).collect();
+    let roots: Vec<Option<PathBuf>> = bom.models.iter().map(|m| std::fs::canonicalize(&m.root).ok()).collect();
+    for (i, m) in bom.models.iter_mut().enumerate() {
+        let here = m.root.parent().map(Path::to_path_buf).unwrap_or_default();
+        for b in &mut m.bases {
+            let by_id = b.origin.as_ref().map(Origin::repo_id);
+            let local = if m.kind == ModelKind::Folder {
+                std::fs::canonicalize(m.root.join(&b.id)).or_else(|_| std::fs::canonicalize(here.join(&b.id))).ok()
+            } else {
+                None
+            };
+            b.in_bom = (0..ids.len()).find(|&j| {
+                j != i && ((by_id.is_some() && ids[j] == by_id) || (local.is_some() && roots[j] == local))
+            });
+        }
+    }
+}
