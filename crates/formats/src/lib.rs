@@ -9,6 +9,7 @@ pub mod gguf;
 pub mod joblib;
 pub mod keras;
 pub mod limits;
+pub mod model_card;
 pub mod numpy;
 pub mod onnx;
 pub mod pickle;
