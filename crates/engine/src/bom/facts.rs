@@ -45,6 +45,14 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
+/// Reads at most `max` bytes from the start of a file.
+pub fn read_prefix(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    let f = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut buf = Vec::new();
+    f.take(max).read_to_end(&mut buf).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(buf)
+}
+
 fn read_json(path: &Path, notes: &mut Vec<String>) -> Option<serde_json::Map<String, Value>> {
     if !path.is_file() {
         return None;

@@ -114,10 +114,10 @@ mod tests {
             licences_for(card(&ids, Some("gemma-terms"), Some(link))),
             vec![BomLicence::Named { name: "gemma-terms".into(), url: Some(link.into()) }]
         );
-        assert_eq!(licences_for(card(&[], Some("custom"), None)), vec![BomLicence::Named {
-            name: "custom".into(),
-            url: None
-        }]);
+        assert_eq!(
+            licences_for(card(&[], Some("custom"), None)),
+            vec![BomLicence::Named { name: "custom".into(), url: None }]
+        );
         assert!(licences_for(card(&[], None, None)).is_empty());
     }
 

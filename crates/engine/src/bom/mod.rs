@@ -35,9 +35,11 @@ mod origin;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-pub use facts::{Facts, MAX_METADATA_BYTES, read_bounded};
+pub use facts::{Facts, MAX_METADATA_BYTES, read_bounded, read_prefix};
 pub use licence::{BomLicence, CardLicence, is_expression, licences_for, spdx_id};
 pub use origin::{Origin, OriginSource};
+
+use modelvet_formats::model_card::{self, ModelCard};
 
 use crate::Limits;
 use crate::scan::TargetReport;
@@ -277,6 +279,24 @@ pub fn assemble(roots: &[PathBuf], reports: &[TargetReport], opts: &BomOptions) 
             ModelKind::Folder => Facts::of_folder(&m.root),
             ModelKind::File => Facts::of_file(&m.root, m.files.first().map_or("", |f| f.format.as_str()), &opts.limits),
         };
+        let card = read_card(m);
+        m.card = card_facts(&card);
+        m.licences = licences_for(CardLicence {
+            license: &card.license.iter().map(|l| l.value.clone()).collect::<Vec<_>>(),
+            license_name: card.license_name.as_ref().map(|l| l.value.as_str()),
+            license_link: card.license_link.as_ref().map(|l| l.value.as_str()),
+        });
+        let relation_name = card.base_model_relation.as_ref().map(|r| r.value.clone());
+        // An adapter's card usually repeats its base: one entry, as the adapter's.
+        for b in card.base_model.iter().filter(|b| m.facts.adapter_base.as_ref() != Some(&b.value)) {
+            m.bases.push(BaseModel {
+                id: b.value.clone(),
+                relation: BaseRelation::Base,
+                relation_name: relation_name.clone(),
+                origin: Origin::parse(&b.value, OriginSource::CardModelName),
+                in_bom: None,
+            });
+        }
         if let Some(base) = &m.facts.adapter_base {
             m.bases.push(BaseModel {
                 id: base.clone(),
@@ -286,7 +306,8 @@ pub fn assemble(roots: &[PathBuf], reports: &[TargetReport], opts: &BomOptions) 
                 in_bom: None,
             });
         }
-        m.origin = flag.clone().or_else(|| Origin::from_cache_path(&m.root)).or_else(|| {
+        let card_name = card.model_name.as_ref().and_then(|n| Origin::parse(&n.value, OriginSource::CardModelName));
+        m.origin = flag.clone().or_else(|| Origin::from_cache_path(&m.root)).or(card_name).or_else(|| {
             // `_name_or_path` names the model it was loaded from when saved: for
             // an adapter or a fine-tune that is the base, so it is only used
             // when nothing says the model has a base.
@@ -300,6 +321,54 @@ pub fn assemble(roots: &[PathBuf], reports: &[TargetReport], opts: &BomOptions) 
     }
     link_bases(&mut bom);
     Ok(bom)
+}
+
+/// The model card of a folder model (`README.md`), or an empty one. Only the
+/// start of the file is read: the parser looks no further than its front-matter limit.
+fn read_card(m: &mut Model) -> ModelCard {
+    let p = m.root.join("README.md");
+    if m.kind != ModelKind::Folder || !p.is_file() {
+        return ModelCard::default();
+    }
+    match read_prefix(&p, model_card::MAX_FRONT_MATTER as u64 + 8) {
+        Ok(bytes) => model_card::parse(&bytes),
+        Err(e) => {
+            m.facts.notes.push(e);
+            ModelCard::default()
+        }
+    }
+}
+
+fn card_facts(card: &ModelCard) -> CardFacts {
+    let values = |v: &[model_card::Located<String>]| v.iter().map(|l| l.value.clone()).collect::<Vec<_>>();
+    let metrics = card
+        .model_index
+        .iter()
+        .filter_map(|r| {
+            let kind = r.metric_type.clone().or_else(|| r.metric_name.clone())?;
+            let value = r.value.clone()?;
+            let task = r.task_type.as_deref().or(r.task_name.as_deref());
+            let mut data = r.dataset_type.clone().or_else(|| r.dataset_name.clone());
+            if let (Some(d), Some(split)) = (&mut data, &r.dataset_split) {
+                d.push_str(&format!(" ({split})"));
+            }
+            let slice = match (task, data) {
+                (Some(t), Some(d)) => Some(format!("{t} on {d}")),
+                (Some(t), None) => Some(t.to_string()),
+                (None, d) => d,
+            };
+            Some(Metric { kind, value, slice })
+        })
+        .collect();
+    CardFacts {
+        task: card.pipeline_tag.as_ref().map(|t| t.value.clone()),
+        library: card.library_name.as_ref().map(|t| t.value.clone()),
+        tags: values(&card.tags),
+        languages: values(&card.language),
+        datasets: values(&card.datasets),
+        metrics,
+        problems: card.problems.clone(),
+    }
 }
 
 /// Points base models at models of the same BOM: by Hub id, or by a local
@@ -316,9 +385,84 @@ fn link_bases(bom: &mut Bom) {
             } else {
                 None
             };
-            b.in_bom = (0..ids.len()).find(|&j| {
-                j != i && ((by_id.is_some() && ids[j] == by_id) || (local.is_some() && roots[j] == local))
-            });
+            b.in_bom = (0..ids.len())
+                .find(|&j| j != i && ((by_id.is_some() && ids[j] == by_id) || (local.is_some() && roots[j] == local)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Options, Scanner};
+
+    fn bom_of(root: &Path, name: Option<&str>) -> Result<Bom, BomError> {
+        let scanner = Scanner::new(Options { hash: true, ..Options::default() });
+        let reports: Vec<_> = scanner.collect(root).unwrap().iter().map(|i| scanner.scan_item(i).unwrap()).collect();
+        assemble(
+            &[root.to_path_buf()],
+            &reports,
+            &BomOptions { name: name.map(str::to_string), ..BomOptions::default() },
+        )
+    }
+
+    fn put(root: &Path, rel: &str, data: &[u8]) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    }
+
+    #[test]
+    fn the_outermost_marked_folder_is_the_model() {
+        let d = tempfile::tempdir().unwrap();
+        // A diffusers pipeline: the pipeline folder and its unet/ both have markers.
+        put(d.path(), "sd/model_index.json", br#"{"_class_name":"StableDiffusionPipeline"}"#);
+        put(d.path(), "sd/unet/config.json", br#"{"_class_name":"UNet2DConditionModel"}"#);
+        put(d.path(), "sd/unet/diffusion_pytorch_model.safetensors", b"\x02\0\0\0\0\0\0\0{}");
+        // A card-only folder counts; JSON and text outside a model folder do not.
+        put(d.path(), "carded/README.md", b"---\nlicense: mit\n---\n# x\n");
+        put(d.path(), "carded/weights.bin", b"\x80\x02}q\x00.");
+        put(d.path(), "loose/notes.json", b"{}");
+        put(d.path(), "loose/plain.md", b"# not a card\n");
+        let bom = bom_of(d.path(), None).unwrap();
+        let names: Vec<(&str, usize)> = bom.models.iter().map(|m| (m.name.as_str(), m.files.len())).collect();
+        assert_eq!(names, [("carded", 2), ("sd", 3)]);
+        assert_eq!(bom.unassigned, 2);
+        let sd = &bom.models[1];
+        assert_eq!(sd.facts.architecture.as_deref(), Some("StableDiffusionPipeline"));
+        assert_eq!(
+            sd.files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            ["model_index.json", "unet/config.json", "unet/diffusion_pytorch_model.safetensors"]
+        );
+        assert!(sd.files.iter().all(|f| f.sha256.as_ref().is_some_and(|h| h.len() == 64)));
+        assert_eq!(bom.models[0].licences, [BomLicence::Spdx("MIT".into())]);
+    }
+
+    #[test]
+    fn name_flag_needs_exactly_one_valid_model() {
+        let d = tempfile::tempdir().unwrap();
+        put(d.path(), "a.pkl", b"\x80\x02}q\x00.");
+        assert!(matches!(bom_of(d.path(), Some("not a repo")), Err(BomError::BadName(_))));
+        let bom = bom_of(d.path(), Some("acme/a@v1")).unwrap();
+        assert_eq!(bom.models[0].origin.as_ref().unwrap().purl(), "pkg:huggingface/acme/a@v1");
+        put(d.path(), "b.pkl", b"\x80\x02}q\x00.");
+        assert!(matches!(bom_of(d.path(), Some("acme/a")), Err(BomError::NameNeedsOneModel(2))));
+    }
+
+    #[test]
+    fn config_name_or_path_is_not_taken_when_a_base_is_declared() {
+        let d = tempfile::tempdir().unwrap();
+        put(d.path(), "ft/config.json", br#"{"_name_or_path":"meta-llama/Llama-3.2-1B","model_type":"llama"}"#);
+        put(
+            d.path(),
+            "ft/README.md",
+            b"---\nbase_model: meta-llama/Llama-3.2-1B\nbase_model_relation: finetune\n---\n",
+        );
+        let bom = bom_of(d.path(), None).unwrap();
+        let m = &bom.models[0];
+        assert_eq!(m.origin, None);
+        assert_eq!(m.bases.len(), 1);
+        assert_eq!(m.bases[0].relation_name.as_deref(), Some("finetune"));
+        assert_eq!(m.bases[0].origin.as_ref().unwrap().purl(), "pkg:huggingface/meta-llama/Llama-3.2-1B");
     }
 }
