@@ -131,10 +131,11 @@ pub fn run(args: BomArgs) -> Result<ExitCode> {
     }
     let blocked = report.blocked();
     eprintln!(
-        "modelvet: {} model{} ({} files) in {:.2} s{}",
+        "modelvet: {} model{} ({} file{}) in {:.2} s{}",
         bom.models.len(),
         if bom.models.len() == 1 { "" } else { "s" },
         targets.len(),
+        if targets.len() == 1 { "" } else { "s" },
         start.elapsed().as_secs_f64(),
         if blocked { "; a model has a blocking finding (see the BOM's vulnerabilities)" } else { "" }
     );
