@@ -881,7 +881,10 @@ pub(crate) mod tests {
             .kv_str("general.name", "tiny");
         let h = parse_bytes(&w.b);
         let kept: Vec<(&str, &str)> = h.licence.iter().map(|t| (t.key.as_str(), t.text.as_str())).collect();
-        assert_eq!(kept, vec![("general.license", "cc-by-nc-4.0"), ("general.license.link", "https://example.org/LICENSE")]);
+        assert_eq!(
+            kept,
+            vec![("general.license", "cc-by-nc-4.0"), ("general.license.link", "https://example.org/LICENSE")]
+        );
         assert_eq!(h.licence[0].offset, 24 + 8 + 15 + 4 + 8);
     }
 
