@@ -15,6 +15,8 @@ fn main() -> ExitCode {
         cli::Command::Rules(args) => commands::rules::list(args),
         cli::Command::Rule(args) => commands::rules::show(args),
         cli::Command::Policy(cmd) => commands::policy::run(cmd),
+        cli::Command::Serve(args) => commands::serve::run(args),
+        cli::Command::Gate(args) => commands::gate::run(args),
     };
     match result {
         Ok(code) => code,
