@@ -205,7 +205,8 @@ pub enum LogFormat {
 pub fn run(config: Config, log: LogFormat) -> Result<(), StartError> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr);
     let _ = match log {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
