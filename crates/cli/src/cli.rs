@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   dill, Keras, TensorFlow, ONNX, GGUF, safetensors, Hugging Face repositories, \
                   and the archives that hold them) and reports code that would run on load. \
                   It never executes, imports or unpickles what it inspects.",
-    after_help = "Examples:\n  modelvet scan model.pt\n  modelvet scan --fail-on high --format json -o report.json ./models\n  modelvet scan --output sarif=modelvet.sarif ./models\n  modelvet policy init\n  modelvet rules\n  modelvet rule PKL001\n  modelvet licence ./models\n\nExit codes: 0 nothing at or above the fail level, 1 blocked, 2 operational error."
+    after_help = "Examples:\n  modelvet scan model.pt\n  modelvet scan --fail-on high --format json -o report.json ./models\n  modelvet scan --output sarif=modelvet.sarif ./models\n  modelvet policy init\n  modelvet rules\n  modelvet rule PKL001\n  modelvet licence ./models\n  modelvet bom ./models -o bom.cdx.json\n  modelvet serve --upstream https://huggingface.co\n\nExit codes: 0 nothing at or above the fail level, 1 blocked, 2 operational error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -36,6 +36,10 @@ pub enum Command {
     /// List each model's licence: declared, detected, class, verdict, where found.
     #[command(alias = "license")]
     Licence(LicenceArgs),
+    /// Run a Hugging-Face-compatible gate that scans every file before serving it.
+    Serve(ServeArgs),
+    /// Administer a gate's data: waivers, quarantine, audit log.
+    Gate(GateArgs),
 }
 
 #[derive(Args)]
@@ -60,6 +64,125 @@ pub struct LicenceArgs {
     /// Ignore any policy file: modelvet's default licence classes and verdicts.
     #[arg(long)]
     pub no_policy: bool,
+}
+
+#[derive(Args)]
+#[command(after_help = "Examples:\n  \
+modelvet gate quarantine\n  \
+modelvet gate waive 3f1c…e9 --reason \"reviewed in SEC-42\" --expires 2027-06-30\n  \
+modelvet gate waive repo:meta_llama/tools --reason \"our partner, verified by phone\"\n  \
+modelvet gate waivers\n  \
+modelvet gate audit --repo org/model --limit 20 --format json\n\n\
+These read and write the gate's database directly (also while it serves).\n\
+Exit codes: 0 done, 2 error (bad argument, unreadable data folder).")]
+pub struct GateArgs {
+    /// The gate's data folder [default: as for `modelvet serve`].
+    #[arg(long, value_name = "DIR", global = true)]
+    pub data: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: GateCommand,
+}
+
+#[derive(Subcommand)]
+pub enum GateCommand {
+    /// Release one file's content (by SHA-256) despite its blocking findings, or a held
+    /// repository (`repo:ORG/NAME`, a look-alike name).
+    Waive {
+        /// The content's SHA-256 (as in the block message and the audit log), or `repo:ORG/NAME`.
+        #[arg(value_name = "SHA256|repo:ORG/NAME")]
+        sha256: String,
+        /// Why it is accepted (mandatory).
+        #[arg(long)]
+        reason: String,
+        /// Last day the waiver applies (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        expires: Option<String>,
+        /// Who grants it [default: $USER].
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// List the waivers.
+    Waivers,
+    /// List files whose latest decision was a block.
+    Quarantine {
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Show the newest decisions.
+    Audit {
+        /// Only this repository (ORG/NAME).
+        #[arg(long)]
+        repo: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// `text` or `json` (one object per line).
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+}
+
+#[derive(Args)]
+#[command(after_help = "Examples:\n  \
+modelvet serve --upstream https://huggingface.co\n  \
+modelvet serve --upstream https://huggingface.co --listen 127.0.0.1:9000 --data /srv/modelvet-gate --policy gate.toml\n\n\
+Then point the stock clients at it:\n  \
+HF_ENDPOINT=http://127.0.0.1:8765 python -c 'from huggingface_hub import snapshot_download; snapshot_download(\"org/model\")'\n\n\
+A file that fails the policy is refused with 403 and a reason naming the file and the rule; a file still\n\
+being fetched and scanned is answered 429 with Retry-After (the client retries). HF_TOKEN in the gate's\n\
+environment is sent to the upstream. Details: docs/gate.md.\n\n\
+Exit codes: 0 stopped by Ctrl-C or SIGTERM, 2 could not start (bad policy, data folder, address).")]
+pub struct ServeArgs {
+    /// The Hub-compatible server to fetch from.
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+
+    /// Address to listen on (loopback by default).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8765")]
+    pub listen: std::net::SocketAddr,
+
+    /// Folder for the database and the blobs [default: $XDG_CACHE_HOME/modelvet/gate, else ~/.cache/modelvet/gate].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// Policy file [default: ./modelvet.toml, else the repository root's modelvet.toml].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_policy")]
+    pub policy: Option<PathBuf>,
+
+    /// Ignore any modelvet.toml; use modelvet's defaults.
+    #[arg(long)]
+    pub no_policy: bool,
+
+    /// Lowest severity that blocks [default: the policy's fail-on, else medium].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<Level>,
+
+    /// Largest file fetched from the upstream (`512M`, `100G`).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64G")]
+    pub max_file_size: u64,
+
+    /// Seconds a download waits for its fetch and scan before being answered 429 (then the client retries).
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub scan_wait: u64,
+
+    /// Well-known publishers whose look-alikes are held: a file of `NAMESPACE<TAB>SOURCE` lines
+    /// [default: the list shipped with modelvet].
+    #[arg(long, value_name = "FILE")]
+    pub publishers: Option<PathBuf>,
+
+    /// Serve only repositories of this namespace; repeatable (others are held).
+    #[arg(long, value_name = "ORG")]
+    pub allow_publisher: Vec<String>,
+
+    /// Log format on standard error.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -160,12 +283,15 @@ pub enum ColorChoice {
 #[command(
     after_help = "Examples:\n  modelvet scan pytorch_model.bin\n  modelvet scan ~/models --jobs 4\n  modelvet scan --fail-on critical --format json --output report.json model.pkl\n  \
 modelvet scan --output sarif=modelvet.sarif --output markdown=summary.md ./models\n  \
-modelvet scan --policy ci/modelvet.toml --baseline last-week.json --cache ~/.cache/modelvet ./models\n\n\
+modelvet scan --policy ci/modelvet.toml --baseline last-week.json --cache ~/.cache/modelvet ./models\n  \
+modelvet scan hf://openai-community/gpt2@main\n\n\
 Policy: --policy FILE, else ./modelvet.toml, else the repository root's modelvet.toml\n(`modelvet policy init` writes one; --no-policy ignores them).\n\n\
 Exit codes: 0 nothing blocks, 1 at least one blocking finding (at or above the fail level,\nor a rule the policy denies), 2 an operational error (missing path, unreadable file,\nbad arguments, invalid policy)."
 )]
 pub struct ScanArgs {
-    /// Files or folders to scan (folders are walked recursively).
+    /// Files or folders to scan (folders are walked recursively), or `hf://ORG/NAME[@REV]`: a
+    /// repository on the Hub (`HF_ENDPOINT`, default https://huggingface.co; `HF_TOKEN`), downloaded
+    /// to a temporary folder and scanned.
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<PathBuf>,
 

@@ -17,6 +17,8 @@ fn main() -> ExitCode {
         cli::Command::Rule(args) => commands::rules::show(args),
         cli::Command::Policy(cmd) => commands::policy::run(cmd),
         cli::Command::Licence(args) => commands::licence::run(args),
+        cli::Command::Serve(args) => commands::serve::run(args),
+        cli::Command::Gate(args) => commands::gate::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,8 @@
 //! One file per subcommand.
 pub mod bom;
+pub mod gate;
 pub mod licence;
 pub mod policy;
 pub mod rules;
 pub mod scan;
+pub mod serve;

@@ -20,12 +20,13 @@ use modelvet_report::{
     BaselineInfo, Emitter, PolicyInfo, Report, RunInfo, ScanFailure, json::Json, junit::Junit, markdown::Markdown,
     sarif::Sarif, text::Text,
 };
+use modelvet_server::hf::{DownloadLimits, Downloaded, HfTarget, download_temp};
 use rayon::prelude::*;
 
 use super::policy::load_policy;
 use crate::cli::{ColorChoice, Format, Level, ScanArgs};
 
-pub(crate) fn severity(l: Level) -> Severity {
+pub fn severity(l: Level) -> Severity {
     match l {
         Level::Critical => Severity::Critical,
         Level::High => Severity::High,
@@ -144,14 +145,46 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let mut items = Vec::new();
     let mut failures = Vec::new();
     let mut excluded = 0usize;
+    // `hf://ORG/NAME[@REV]` targets are downloaded first, then scanned as folders.
+    let mut remote = Vec::new();
+    let mut local_targets = Vec::new();
     for t in &args.targets {
+        match t.to_str().and_then(HfTarget::parse) {
+            None => local_targets.push(t.clone()),
+            Some(Err(e)) => failures.push(ScanFailure { path: t.display().to_string(), message: e.to_string() }),
+            Some(Ok(target)) => match download_repo(&target, &limits) {
+                Ok(d) => {
+                    for (path, why) in &d.snapshot.skipped {
+                        failures.push(ScanFailure {
+                            path: format!("{}/{path}", d.display_root()),
+                            message: format!("not downloaded: {why}"),
+                        });
+                    }
+                    local_targets.push(d.path().to_path_buf());
+                    remote.push(d);
+                }
+                Err(e) => failures.push(ScanFailure { path: t.display().to_string(), message: format!("{e:#}") }),
+            },
+        }
+    }
+    // A downloaded file's policy path is `ORG/NAME/PATH` (as in the gate);
+    // its report path is `hf://ORG/NAME@COMMIT/PATH`.
+    let policy_path = |p: &Path| -> String {
+        for d in &remote {
+            if let Ok(rest) = p.strip_prefix(d.path()) {
+                return format!("{}/{}", d.target.repo, rest.to_string_lossy().replace('\\', "/"));
+            }
+        }
+        relative_path(&policy_root, p)
+    };
+    for t in &local_targets {
         match scanner.collect(t) {
             Ok(found) => {
                 for item in found {
                     let p = match &item {
                         Item::File(p) | Item::Symlink(p, _) => p,
                     };
-                    if policy.paths.admits(&relative_path(&policy_root, p)) {
+                    if policy.paths.admits(&policy_path(p)) {
                         items.push(item);
                     } else {
                         excluded += 1;
@@ -212,11 +245,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }
     // Licences are judged per model (a folder or a model file), not per file:
     // their findings join the reports of the files that declare them.
-    let roots: Vec<PathBuf> = args.targets.iter().filter(|t| t.exists()).cloned().collect();
+    let roots: Vec<PathBuf> = local_targets.iter().filter(|t| t.exists()).cloned().collect();
     let models = licence::assess(&roots, &policy.licences);
     let mut licence_findings =
         licence::findings(&models, Scope::Scan { check_loose_files: policy.licences.check_loose_files });
-    licence_findings.retain(|f| policy.paths.admits(&relative_path(&policy_root, Path::new(&f.location.path))));
+    licence_findings.retain(|f| policy.paths.admits(&policy_path(Path::new(&f.location.path))));
     licence::attach(&mut scanned, licence_findings);
 
     let today = Date::today();
@@ -224,7 +257,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let mut suppressed = 0usize;
     let mut targets = Vec::with_capacity(scanned.len());
     for mut t in scanned {
-        let rel = relative_path(&policy_root, Path::new(&t.path));
+        let rel = policy_path(Path::new(&t.path));
+        if let Some(d) = remote.iter().find(|d| Path::new(&t.path).starts_with(d.path())) {
+            let rest = Path::new(&t.path).strip_prefix(d.path()).map(|r| r.to_string_lossy().replace('\\', "/"));
+            let shown = format!("{}/{}", d.display_root(), rest.unwrap_or_default());
+            for f in &mut t.findings {
+                f.location.path = shown.clone();
+            }
+            t.path = shown;
+        }
         policy.apply(&mut t, &rel, today, &mut usage);
         t.assign_fingerprints();
         if let Some((_, fps)) = &baseline {
@@ -255,7 +296,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     };
     let bom = if dests.iter().any(|(f, _)| *f == Format::Cyclonedx) {
         Some(modelvet_engine::bom::assemble(
-            &args.targets,
+            &local_targets,
             &targets,
             &BomOptions { name: None, limits, licences: policy.licences.clone() },
         )?)
@@ -310,6 +351,16 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     Ok(if report.blocked() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Downloads an `hf://` target from `HF_ENDPOINT` (default
+/// `https://huggingface.co`) with `HF_TOKEN`, within the scan's file-size limit.
+fn download_repo(target: &HfTarget, limits: &Limits) -> Result<Downloaded> {
+    let endpoint = std::env::var("HF_ENDPOINT").ok().filter(|e| !e.is_empty());
+    let endpoint = endpoint.as_deref().unwrap_or("https://huggingface.co");
+    let token = std::env::var("HF_TOKEN").ok().filter(|t| !t.is_empty());
+    let dl = DownloadLimits { max_file_bytes: limits.max_file_bytes, ..DownloadLimits::default() };
+    download_temp(endpoint, token, target, &dl).with_context(|| format!("cannot download from {endpoint}"))
 }
 
 pub(crate) fn failure(e: &ScanError) -> ScanFailure {
