@@ -38,7 +38,10 @@ fn licence_lists_every_fixture_model_and_fails_on_a_denied_one() {
     assert_eq!(cols("apache-card"), vec!["apache-card", "apache-2.0", "-", "permissive", "allow", "README.md:2"]);
     assert_eq!(cols("conflict"), vec!["conflict", "apache-2.0", "llama3.1", "llama (llama3.1)", "review", "LICENSE"]);
     assert!(row("gemma-lora").contains("gemma (base google/gemma-base)"));
-    assert!(text.contains("LIC005 review conflict/LICENSE: README.md:2 license says apache-2.0, LICENSE says llama3.1"), "{text}");
+    assert!(
+        text.contains("LIC005 review conflict/LICENSE: README.md:2 license says apache-2.0, LICENSE says llama3.1"),
+        "{text}"
+    );
     assert!(text.contains("12 model(s): 2 allowed, 8 to review, 2 denied"), "{text}");
 
     let out = Command::cargo_bin("modelvet")
@@ -71,12 +74,8 @@ fn scan_blocks_a_non_commercial_card_in_every_format_and_passes_apache() {
     let out = modelvet(d.path()).args(["scan", "nc", "--format", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let f: Vec<&serde_json::Value> = v["targets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|t| t["findings"].as_array().unwrap())
-        .collect();
+    let f: Vec<&serde_json::Value> =
+        v["targets"].as_array().unwrap().iter().flat_map(|t| t["findings"].as_array().unwrap()).collect();
     assert_eq!(f.len(), 1, "{v:#}");
     assert_eq!((f[0]["rule"].as_str(), f[0]["action"].as_str()), (Some("LIC001"), Some("deny")));
 
@@ -118,12 +117,14 @@ fn missing_licences_never_block_by_default_and_loose_files_need_asking() {
     assert!(!text.contains("a.gguf (model"), "{text}");
     let out = modelvet(d.path()).args(["scan", "repo"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
-    std::fs::write(d.path().join("modelvet.toml"), "[licences]\ncheck-loose-files = true\ndeny = [\"missing\"]\n").unwrap();
+    std::fs::write(d.path().join("modelvet.toml"), "[licences]\ncheck-loose-files = true\ndeny = [\"missing\"]\n")
+        .unwrap();
     let out = modelvet(d.path()).args(["scan", "repo"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let out = modelvet(d.path()).args(["policy", "check"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    std::fs::write(d.path().join("modelvet.toml"), "[licences]\ndeny = [\"missing\", 3]\nreview = [\"missing\"]\n").unwrap();
+    std::fs::write(d.path().join("modelvet.toml"), "[licences]\ndeny = [\"missing\", 3]\nreview = [\"missing\"]\n")
+        .unwrap();
     let out = modelvet(d.path()).args(["policy", "check"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");

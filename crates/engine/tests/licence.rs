@@ -199,7 +199,9 @@ fn hostile_inputs_do_not_panic_and_are_bounded() {
     let mut bomb = String::from("---\na: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\n");
     for i in 0..12 {
         let prev = if i == 0 { "a".to_string() } else { format!("l{}", i - 1) };
-        bomb.push_str(&format!("l{i}: &l{i} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+        bomb.push_str(&format!(
+            "l{i}: &l{i} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+        ));
     }
     bomb.push_str("license: mit\n---\n");
     write(r, "bomb/README.md", bomb.as_bytes());

@@ -606,10 +606,8 @@ fn run(p: &mut Parser<'_, '_>) {
                 }
             }
             ("general.architecture", Val::Str(s, _)) => p.h.architecture = Some(s.chars().take(64).collect()),
-            (k, Val::Str(s, off)) if is_licence_key(k) => {
-                if p.h.licence.len() < 16 {
-                    p.h.licence.push(Template { key: k.to_string(), text: s, offset: off });
-                }
+            (k, Val::Str(s, off)) if is_licence_key(k) && p.h.licence.len() < 16 => {
+                p.h.licence.push(Template { key: k.to_string(), text: s, offset: off });
             }
             (k, Val::Str(s, off)) if is_template_key(k) => {
                 p.h.templates.push(Template { key: k.to_string(), text: s, offset: off });
@@ -881,7 +879,10 @@ pub(crate) mod tests {
             .kv_str("general.name", "tiny");
         let h = parse_bytes(&w.b);
         let kept: Vec<(&str, &str)> = h.licence.iter().map(|t| (t.key.as_str(), t.text.as_str())).collect();
-        assert_eq!(kept, vec![("general.license", "cc-by-nc-4.0"), ("general.license.link", "https://example.org/LICENSE")]);
+        assert_eq!(
+            kept,
+            vec![("general.license", "cc-by-nc-4.0"), ("general.license.link", "https://example.org/LICENSE")]
+        );
         assert_eq!(h.licence[0].offset, 24 + 8 + 15 + 4 + 8);
     }
 

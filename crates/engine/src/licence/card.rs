@@ -21,7 +21,9 @@ pub struct Card {
 
 /// Byte offset of the start of each line.
 fn line_starts(bytes: &[u8]) -> Vec<u64> {
-    std::iter::once(0).chain(bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i as u64 + 1)).collect()
+    std::iter::once(0)
+        .chain(bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i as u64 + 1))
+        .collect()
 }
 
 /// Reads a card (at most [`MAX_LICENCE_FILE`] bytes).
@@ -43,7 +45,12 @@ pub fn read(path: &Path) -> Card {
         c.problems.push(format!("larger than {MAX_LICENCE_FILE} bytes; only the start was read"));
     }
     let keep = |s: &str| s.trim().chars().take(512).collect::<String>();
-    c.license = parsed.license.iter().filter(|l| !l.value.trim().is_empty()).map(|l| (keep(&l.value), src("license", l.line))).collect();
+    c.license = parsed
+        .license
+        .iter()
+        .filter(|l| !l.value.trim().is_empty())
+        .map(|l| (keep(&l.value), src("license", l.line)))
+        .collect();
     c.license_name = parsed.license_name.as_ref().map(|l| (keep(&l.value), src("license_name", l.line)));
     c.license_link = parsed.license_link.as_ref().map(|l| (keep(&l.value), src("license_link", l.line)));
     c.base_model = parsed.base_model.iter().map(|l| (keep(&l.value), src("base_model", l.line))).collect();

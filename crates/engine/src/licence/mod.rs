@@ -65,7 +65,8 @@ pub struct Source {
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = self.file.file_name().map_or_else(|| self.file.display().to_string(), |n| n.to_string_lossy().into());
+        let name =
+            self.file.file_name().map_or_else(|| self.file.display().to_string(), |n| n.to_string_lossy().into());
         match self.line {
             Some(l) => write!(f, "{name}:{l} {}", self.key),
             None if self.key == "text" => write!(f, "{name}"),
@@ -403,7 +404,12 @@ fn own(f: &walk::Found, policy: &LicencePolicy) -> ModelLicence {
                 }
             }
             None => {
-                m.detected.push(Detection { id: None, confidence: 0.0, method: "not recognised".into(), file: lf.clone() });
+                m.detected.push(Detection {
+                    id: None,
+                    confidence: 0.0,
+                    method: "not recognised".into(),
+                    file: lf.clone(),
+                });
                 let name = lf.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
                 if !text.trim().is_empty() && !name.starts_with("notice") && !name.starts_with("use") {
                     unrecognised.get_or_insert_with(|| lf.clone());
@@ -454,7 +460,9 @@ fn matches_repo_id(dir: &Path, id: &str) -> bool {
     tail2.eq_ignore_ascii_case(id)
         || last.eq_ignore_ascii_case(id_last)
         || comps.iter().any(|c| {
-            c.strip_prefix("models--").or_else(|| c.strip_prefix("datasets--")).is_some_and(|x| x.eq_ignore_ascii_case(&dashed))
+            c.strip_prefix("models--")
+                .or_else(|| c.strip_prefix("datasets--"))
+                .is_some_and(|x| x.eq_ignore_ascii_case(&dashed))
         })
 }
 
@@ -463,7 +471,9 @@ fn resolve_references(models: &mut [ModelLicence]) {
     let mut datasets = HashSet::new();
     for m in models.iter_mut() {
         let me = m.model.clone();
-        let find = |id: &str| dirs.iter().find(|(d, repo)| *repo && *d != me && matches_repo_id(d, id)).map(|(d, _)| d.clone());
+        let find = |id: &str| {
+            dirs.iter().find(|(d, repo)| *repo && *d != me && matches_repo_id(d, id)).map(|(d, _)| d.clone())
+        };
         for r in &mut m.base_models {
             r.found = find(&r.id);
         }
@@ -653,7 +663,10 @@ pub fn findings(models: &[ModelLicence], scope: Scope) -> Vec<Finding> {
                 } else if t.verdict == Verdict::Deny {
                     (&rl::licence_denied::RULE, format!("licence {} ({}) is denied by the policy", t.id, t.class))
                 } else if t.id == "other" {
-                    (&rl::licence_needs_review::RULE, "licence terms that are not a known licence need review".to_string())
+                    (
+                        &rl::licence_needs_review::RULE,
+                        "licence terms that are not a known licence need review".to_string(),
+                    )
                 } else {
                     (&rl::licence_needs_review::RULE, format!("licence {} ({}) needs review", t.id, t.class))
                 };
@@ -704,7 +717,12 @@ fn evidence(m: &ModelLicence, t: &Term) -> String {
             let from = base.map(|b| format!(" (the card in {})", b.display())).unwrap_or_default();
             format!("{}: {base_model} -> {}{from}", t.source, t.id)
         }
-        _ => format!("{}: {}", t.source, t.id),
+        Origin::Detected => {
+            let how = m.detected.iter().find(|d| d.file == t.source.file && d.id.as_deref() == Some(t.id.as_str()));
+            let how = how.map(|d| format!(" ({}, confidence {:.2})", d.method, d.confidence)).unwrap_or_default();
+            format!("{}: {}{how}", t.source, t.id)
+        }
+        Origin::Declared => format!("{}: {}", t.source, t.id),
     };
     let mut parts = vec![first];
     for d in &m.detected {

@@ -229,7 +229,8 @@ mod tests {
     fn spdx_ids_in_the_table_exist_in_the_pinned_list() {
         for k in LICENCES.iter() {
             if let Some(s) = k.spdx.filter(|s| !s.starts_with("LicenseRef-")) {
-                let l = spdx::license_id(s).unwrap_or_else(|| panic!("{s} is not in SPDX {}", spdx::identifiers::VERSION));
+                let l =
+                    spdx::license_id(s).unwrap_or_else(|| panic!("{s} is not in SPDX {}", spdx::identifiers::VERSION));
                 assert!(!l.is_deprecated(), "{s} is deprecated");
             }
         }

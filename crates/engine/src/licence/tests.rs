@@ -11,10 +11,7 @@ fn expressions_split_into_ids() {
 fn repo_ids_match_folders() {
     assert!(matches_repo_id(Path::new("/m/meta-llama/Llama-3.1-8B"), "meta-llama/Llama-3.1-8B"));
     assert!(matches_repo_id(Path::new("/m/Llama-3.1-8B"), "meta-llama/llama-3.1-8b"));
-    assert!(matches_repo_id(
-        Path::new("/hf/hub/models--google--gemma-2b/snapshots/abc123"),
-        "google/gemma-2b"
-    ));
+    assert!(matches_repo_id(Path::new("/hf/hub/models--google--gemma-2b/snapshots/abc123"), "google/gemma-2b"));
     assert!(!matches_repo_id(Path::new("/m/gemma-2b-it"), "google/gemma-2b"));
     assert!(!matches_repo_id(Path::new("/m/x"), "../x"));
 }

@@ -74,9 +74,8 @@ pub fn is_licence_file(name: &str) -> bool {
         Some((s, e)) if !s.is_empty() => (s, e),
         _ => (lower.as_str(), ""),
     };
-    let prefixed = ["license", "licence", "copying", "notice", "use_policy", "use-policy"]
-        .iter()
-        .any(|p| stem.starts_with(p));
+    let prefixed =
+        ["license", "licence", "copying", "notice", "use_policy", "use-policy"].iter().any(|p| stem.starts_with(p));
     // `LICENSE`, `LICENSE.md`, `LICENSE-MODEL`, `LICENSE.txt`, `NOTICE`; not `license_check.py`.
     prefixed && matches!(ext, "" | "md" | "txt" | "rst" | "markdown")
 }
@@ -249,8 +248,7 @@ mod tests {
         w("adapter/adapter_config.json", "{}");
         w("project/README.md", "# not a card\n");
         let m = models(r);
-        let paths: Vec<String> =
-            m.iter().map(|f| f.path.strip_prefix(r).unwrap().display().to_string()).collect();
+        let paths: Vec<String> = m.iter().map(|f| f.path.strip_prefix(r).unwrap().display().to_string()).collect();
         assert_eq!(paths, vec!["adapter", "loose/a.gguf", "loose/b.pt", "sd"]);
         let sd = &m[3];
         assert!(sd.repo && sd.card.is_some());

@@ -363,7 +363,10 @@ fn parse_licences(cx: &mut Ctx<'_>, t: &DeTable<'_>) -> LicencePolicy {
             "check-loose-files" => {
                 match v.get_ref() {
                     DeValue::Boolean(b) => lp.check_loose_files = *b,
-                    other => cx.error(v.span(), format!("`check-loose-files` must be true or false, not {}", other.type_str())),
+                    other => cx.error(
+                        v.span(),
+                        format!("`check-loose-files` must be true or false, not {}", other.type_str()),
+                    ),
                 }
                 continue;
             }

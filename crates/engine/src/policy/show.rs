@@ -75,8 +75,7 @@ pub fn render(p: &Policy) -> String {
     }
     o.push_str("\n[licences]  # entries naming an id win over classes; classes not listed take the default\n");
     for v in [Verdict::Allow, Verdict::Review, Verdict::Deny] {
-        let listed: Vec<String> =
-            p.licences.rules.iter().filter(|(_, x)| *x == v).map(|(s, _)| q(&s.text())).collect();
+        let listed: Vec<String> = p.licences.rules.iter().filter(|(_, x)| *x == v).map(|(s, _)| q(&s.text())).collect();
         let defaults: Vec<&str> = LicenceClass::ALL
             .iter()
             .filter(|c| default_verdict(**c) == v && !p.licences.rules.iter().any(|(s, _)| *s == Selector::Class(**c)))
