@@ -24,6 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and folders for unsafe model content.
     Scan(ScanArgs),
+    /// Write a CycloneDX AI-BOM of the models in files and folders.
+    Bom(BomArgs),
     /// List every rule.
     Rules(RulesArgs),
     /// Show one rule's documentation.
@@ -104,12 +106,14 @@ pub enum Format {
     Sarif,
     Junit,
     Markdown,
+    /// A CycloneDX 1.6 AI-BOM (as `modelvet bom` writes).
+    Cyclonedx,
 }
 
 impl Format {
-    /// Whether the format carries fingerprints (so files must be hashed).
+    /// Whether the format carries fingerprints or file hashes (so files must be hashed).
     pub fn needs_hashes(self) -> bool {
-        matches!(self, Format::Json | Format::Sarif)
+        matches!(self, Format::Json | Format::Sarif | Format::Cyclonedx)
     }
 }
 
@@ -129,6 +133,7 @@ pub fn parse_output(s: &str) -> Result<OutputSpec, String> {
             "sarif" => Some(Format::Sarif),
             "junit" => Some(Format::Junit),
             "markdown" | "md" => Some(Format::Markdown),
+            "cyclonedx" | "cdx" => Some(Format::Cyclonedx),
             _ => None,
         };
         if let Some(format) = format {
@@ -172,7 +177,7 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 
-    /// Also write a report to a file: FORMAT=FILE (text, json, sarif, junit, markdown),
+    /// Also write a report to a file: FORMAT=FILE (text, json, sarif, junit, markdown, cyclonedx),
     /// or FILE for the --format report instead of standard output. Repeatable; `-` is
     /// standard output.
     #[arg(short, long, value_name = "[FORMAT=]FILE", value_parser = parse_output)]
@@ -234,6 +239,63 @@ pub struct ScanArgs {
     /// Most entries read from one archive.
     #[arg(long, value_name = "N")]
     pub max_entries: Option<u64>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum BomSpec {
+    #[value(name = "1.6")]
+    V1_6,
+    #[value(name = "1.7")]
+    V1_7,
+}
+
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  modelvet bom ./my-model\n  modelvet bom --output model.cdx.json --name my-org/my-model@0123abcd ./my-model\n  \
+modelvet bom ~/.cache/huggingface/hub/models--openai-community--gpt2\n\n\
+A model is a folder with config.json, adapter_config.json, model_index.json or a README.md\n\
+model card (everything below it belongs to it), or a loose model file.\n\n\
+Exit codes: 0 the BOM is written and nothing blocks, 1 the BOM is written and a model\n\
+has a blocking finding, 2 an operational error (no BOM)."
+)]
+pub struct BomArgs {
+    /// Model folders and files (folders are walked recursively).
+    #[arg(required = true, value_name = "PATH")]
+    pub targets: Vec<PathBuf>,
+
+    /// Write the BOM to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// CycloneDX specification version.
+    #[arg(long, value_enum, default_value = "1.6")]
+    pub spec_version: BomSpec,
+
+    /// The model's Hugging Face repository, ORG/NAME[@REVISION], for its purl
+    /// (only with a single model; overrides what the files say).
+    #[arg(long, value_name = "ORG/NAME[@REV]")]
+    pub name: Option<String>,
+
+    /// Lowest severity that blocks [default: the policy's fail-on, else medium].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<Level>,
+
+    /// Policy file [default: ./modelvet.toml, else the repository root's modelvet.toml].
+    #[arg(long, value_name = "FILE", conflicts_with = "no_policy")]
+    pub policy: Option<PathBuf>,
+
+    /// Ignore any policy file: modelvet's defaults only.
+    #[arg(long)]
+    pub no_policy: bool,
+
+    /// Report symbolic links instead of describing the files they point to
+    /// (a Hugging Face cache's snapshots are links).
+    #[arg(long)]
+    pub no_follow_symlinks: bool,
+
+    /// Files scanned and hashed in parallel (default: one per CPU).
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Scan(args) => commands::scan::run(args),
+        cli::Command::Bom(args) => commands::bom::run(args),
         cli::Command::Rules(args) => commands::rules::list(args),
         cli::Command::Rule(args) => commands::rules::show(args),
         cli::Command::Policy(cmd) => commands::policy::run(cmd),

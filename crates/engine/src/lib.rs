@@ -12,6 +12,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod bom;
 pub mod cache;
 pub mod finding;
 pub mod hub;

@@ -1,6 +1,7 @@
 //! Report emitters: one file per output format, all implementing [`Emitter`].
 #![forbid(unsafe_code)]
 
+pub mod cyclonedx;
 pub mod json;
 pub mod junit;
 pub mod markdown;

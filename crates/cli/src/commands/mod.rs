@@ -1,4 +1,5 @@
 //! One file per subcommand.
+pub mod bom;
 pub mod licence;
 pub mod policy;
 pub mod rules;

@@ -10,10 +10,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use modelvet_engine::bom::BomOptions;
 use modelvet_engine::cache::Cache;
 use modelvet_engine::licence::{self, Scope};
 use modelvet_engine::policy::{Date, WaiverUsage, relative_path, repository_root};
 use modelvet_engine::{Item, Limits, Options, ScanError, Scanner, Severity, TargetReport};
+use modelvet_report::cyclonedx::{self, CycloneDx, SpecVersion};
 use modelvet_report::{
     BaselineInfo, Emitter, PolicyInfo, Report, RunInfo, ScanFailure, json::Json, junit::Junit, markdown::Markdown,
     sarif::Sarif, text::Text,
@@ -23,7 +25,7 @@ use rayon::prelude::*;
 use super::policy::load_policy;
 use crate::cli::{ColorChoice, Format, Level, ScanArgs};
 
-fn severity(l: Level) -> Severity {
+pub(crate) fn severity(l: Level) -> Severity {
     match l {
         Level::Critical => Severity::Critical,
         Level::High => Severity::High,
@@ -251,6 +253,15 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
         run: &run,
     };
+    let bom = if dests.iter().any(|(f, _)| *f == Format::Cyclonedx) {
+        Some(modelvet_engine::bom::assemble(
+            &args.targets,
+            &targets,
+            &BomOptions { name: None, limits, licences: policy.licences.clone() },
+        )?)
+    } else {
+        None
+    };
     for (format, path) in &dests {
         let to_terminal = path.is_none() && std::io::stdout().is_terminal();
         let color = match args.color {
@@ -258,12 +269,20 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             ColorChoice::Never => false,
             ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
         };
-        let emitter: Box<dyn Emitter> = match format {
+        let emitter: Box<dyn Emitter + '_> = match format {
             Format::Text => Box::new(Text { color: color && path.is_none(), quiet: args.quiet }),
             Format::Json => Box::new(Json { pretty: true }),
             Format::Sarif => Box::new(Sarif),
             Format::Junit => Box::new(Junit),
             Format::Markdown => Box::new(Markdown),
+            Format::Cyclonedx => Box::new(CycloneDx {
+                bom: bom.as_ref().context("no BOM assembled")?,
+                spec: SpecVersion::V1_6,
+                serial_number: cyclonedx::random_serial_number(),
+                timestamp: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs()),
+            }),
         };
         match path {
             Some(path) => {
@@ -293,7 +312,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     Ok(if report.blocked() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn failure(e: &ScanError) -> ScanFailure {
+pub(crate) fn failure(e: &ScanError) -> ScanFailure {
     match e {
         ScanError::NotFound { path } => {
             ScanFailure { path: path.display().to_string(), message: "no such file or folder".into() }
