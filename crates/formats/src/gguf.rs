@@ -606,10 +606,8 @@ fn run(p: &mut Parser<'_, '_>) {
                 }
             }
             ("general.architecture", Val::Str(s, _)) => p.h.architecture = Some(s.chars().take(64).collect()),
-            (k, Val::Str(s, off)) if is_licence_key(k) => {
-                if p.h.licence.len() < 16 {
-                    p.h.licence.push(Template { key: k.to_string(), text: s, offset: off });
-                }
+            (k, Val::Str(s, off)) if is_licence_key(k) && p.h.licence.len() < 16 => {
+                p.h.licence.push(Template { key: k.to_string(), text: s, offset: off });
             }
             (k, Val::Str(s, off)) if is_template_key(k) => {
                 p.h.templates.push(Template { key: k.to_string(), text: s, offset: off });

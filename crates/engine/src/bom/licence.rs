@@ -84,6 +84,34 @@ pub fn is_expression(s: &str) -> bool {
     s.contains(' ') && spdx::Expression::parse_mode(s, spdx::ParseMode::STRICT).is_ok()
 }
 
+/// The model's own licences (declared or identified from a licence file; not
+/// those inherited from a base model, which are the base model's component's)
+/// from the licence assessment. Ids with an SPDX id become [`BomLicence::Spdx`],
+/// the rest (`llama3.1`, `LicenseRef-…`, unknown names) [`BomLicence::Named`]
+/// with the card's `license_link` when it is a URL. Falls back to the card when
+/// the assessment found nothing of the model's own.
+pub fn from_assessment(a: &crate::licence::ModelLicence, card: CardLicence<'_>) -> Vec<BomLicence> {
+    use crate::licence::Origin;
+    let url = card.license_link.filter(|l| l.starts_with("https://") || l.starts_with("http://")).map(str::to_string);
+    let mut out = Vec::new();
+    for t in a.terms.iter().filter(|t| !matches!(t.origin, Origin::Inherited { .. })) {
+        let l = match t.spdx.as_deref().and_then(spdx_id) {
+            Some(id) => BomLicence::Spdx(id.to_string()),
+            None if is_expression(&t.id) && spdx_id(&t.id).is_none() && t.id.contains(' ') => {
+                BomLicence::Expression(t.id.clone())
+            }
+            None => BomLicence::Named { name: t.id.clone(), url: url.clone() },
+        };
+        if !out.contains(&l) {
+            out.push(l);
+        }
+    }
+    if out.is_empty() {
+        return licences_for(card);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,32 +157,4 @@ mod tests {
         assert!(!is_expression("MIT OR"));
         assert!(!is_expression("mit or apache-2.0"));
     }
-}
-
-/// The model's own licences (declared or identified from a licence file; not
-/// those inherited from a base model, which are the base model's component's)
-/// from the licence assessment. Ids with an SPDX id become [`BomLicence::Spdx`],
-/// the rest (`llama3.1`, `LicenseRef-…`, unknown names) [`BomLicence::Named`]
-/// with the card's `license_link` when it is a URL. Falls back to the card when
-/// the assessment found nothing of the model's own.
-pub fn from_assessment(a: &crate::licence::ModelLicence, card: CardLicence<'_>) -> Vec<BomLicence> {
-    use crate::licence::Origin;
-    let url = card.license_link.filter(|l| l.starts_with("https://") || l.starts_with("http://")).map(str::to_string);
-    let mut out = Vec::new();
-    for t in a.terms.iter().filter(|t| !matches!(t.origin, Origin::Inherited { .. })) {
-        let l = match t.spdx.as_deref().and_then(spdx_id) {
-            Some(id) => BomLicence::Spdx(id.to_string()),
-            None if is_expression(&t.id) && spdx_id(&t.id).is_none() && t.id.contains(' ') => {
-                BomLicence::Expression(t.id.clone())
-            }
-            None => BomLicence::Named { name: t.id.clone(), url: url.clone() },
-        };
-        if !out.contains(&l) {
-            out.push(l);
-        }
-    }
-    if out.is_empty() {
-        return licences_for(card);
-    }
-    out
 }

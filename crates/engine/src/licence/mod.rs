@@ -717,7 +717,12 @@ fn evidence(m: &ModelLicence, t: &Term) -> String {
             let from = base.map(|b| format!(" (the card in {})", b.display())).unwrap_or_default();
             format!("{}: {base_model} -> {}{from}", t.source, t.id)
         }
-        _ => format!("{}: {}", t.source, t.id),
+        Origin::Detected => {
+            let how = m.detected.iter().find(|d| d.file == t.source.file && d.id.as_deref() == Some(t.id.as_str()));
+            let how = how.map(|d| format!(" ({}, confidence {:.2})", d.method, d.confidence)).unwrap_or_default();
+            format!("{}: {}{how}", t.source, t.id)
+        }
+        Origin::Declared => format!("{}: {}", t.source, t.id),
     };
     let mut parts = vec![first];
     for d in &m.detected {

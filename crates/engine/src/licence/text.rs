@@ -61,9 +61,7 @@ pub fn identify(text: &str) -> Option<Identified> {
 pub fn spdx_match(text: &str) -> Option<Identified> {
     let cut = &text[..text.floor_char_boundary(MAX_MATCHED.min(text.len()))];
     // Short notices ("Licensed under MIT") carry too few n-grams to compare.
-    if cut.split_whitespace().nth(20).is_none() {
-        return None;
-    }
+    cut.split_whitespace().nth(20)?;
     let data = TextData::new(cut);
     let m = STORE.analyze(&data);
     let (name, score) = if m.score >= MIN_SCORE {
