@@ -18,6 +18,7 @@ pub mod knowledge;
 pub mod policy;
 pub mod rules;
 pub mod scan;
+pub mod signing;
 mod target;
 
 pub use finding::{Action, Finding, Location, Severity, WaiverUse};
