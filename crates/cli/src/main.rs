@@ -15,6 +15,8 @@ fn main() -> ExitCode {
         cli::Command::Rules(args) => commands::rules::list(args),
         cli::Command::Rule(args) => commands::rules::show(args),
         cli::Command::Policy(cmd) => commands::policy::run(cmd),
+        cli::Command::Sign(args) => commands::sign::run(args),
+        cli::Command::Verify(args) => commands::verify::run(args),
     };
     match result {
         Ok(code) => code,

@@ -2,3 +2,5 @@
 pub mod policy;
 pub mod rules;
 pub mod scan;
+pub mod sign;
+pub mod verify;

@@ -100,12 +100,13 @@ impl Bundle {
                 .as_array()
                 .ok_or_else(|| bad("x509CertificateChain.certificates is not a list"))?;
             if certs.is_empty() || certs.len() > MAX_CERTIFICATES {
-                return Err(bad(format!("the certificate chain holds {} certificates (1 to {MAX_CERTIFICATES})", certs.len())));
+                return Err(bad(format!(
+                    "the certificate chain holds {} certificates (1 to {MAX_CERTIFICATES})",
+                    certs.len()
+                )));
             }
-            let ders = certs
-                .iter()
-                .map(|c| base64(c, "rawBytes", "a chain certificate"))
-                .collect::<Result<Vec<_>, _>>()?;
+            let ders =
+                certs.iter().map(|c| base64(c, "rawBytes", "a chain certificate")).collect::<Result<Vec<_>, _>>()?;
             Material::Chain(ders)
         } else if let Some(cert) = vm.get("certificate") {
             Material::Keyless { certificate: base64(cert, "rawBytes", "verificationMaterial.certificate")? }
@@ -126,12 +127,16 @@ impl Bundle {
     /// Writes the bundle as one line of compact JSON, like the reference tool.
     pub fn to_json(&self) -> String {
         let vm = match &self.material {
-            Material::PublicKey { hint } => json!({"publicKey": {"hint": hint.clone().unwrap_or_default()}, "tlogEntries": []}),
+            Material::PublicKey { hint } => {
+                json!({"publicKey": {"hint": hint.clone().unwrap_or_default()}, "tlogEntries": []})
+            }
             Material::Chain(certs) => json!({
                 "x509CertificateChain": {"certificates": certs.iter().map(|c| json!({"rawBytes": B64.encode(c)})).collect::<Vec<_>>()},
                 "tlogEntries": [],
             }),
-            Material::Keyless { certificate } => json!({"certificate": {"rawBytes": B64.encode(certificate)}, "tlogEntries": []}),
+            Material::Keyless { certificate } => {
+                json!({"certificate": {"rawBytes": B64.encode(certificate)}, "tlogEntries": []})
+            }
         };
         json!({
             "mediaType": BUNDLE_MEDIA_TYPE,
@@ -236,7 +241,10 @@ impl Statement {
             return Err(bad(format!("the statement has {} subjects, not one", subjects.len())));
         };
         let model_name = subject.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
-        let root = decode_digest(string(field(subject, "digest", "the subject")?, "sha256", "subject.digest")?, "the subject")?;
+        let root = decode_digest(
+            string(field(subject, "digest", "the subject")?, "sha256", "subject.digest")?,
+            "the subject",
+        )?;
         let root_digest: [u8; 32] = root.try_into().map_err(|_| bad("the subject digest is not 32 bytes"))?;
         let predicate = field(&v, "predicate", "the statement")?;
         let ser = field(predicate, "serialization", "the predicate")?;
@@ -247,7 +255,9 @@ impl Statement {
                 let size = field(ser, "shard_size", "serialization")?;
                 let n = size
                     .as_u64()
-                    .or_else(|| size.as_f64().filter(|f| f.fract() == 0.0 && *f >= 1.0 && *f < 9.0e15).map(|f| f as u64))
+                    .or_else(|| {
+                        size.as_f64().filter(|f| f.fract() == 0.0 && *f >= 1.0 && *f < 9.0e15).map(|f| f as u64)
+                    })
                     .ok_or_else(|| bad(format!("serialization.shard_size `{size}` is not a positive whole number")))?;
                 Method::Shards { shard_size: n }
             }
@@ -271,7 +281,8 @@ impl Statement {
                 }
             }
         }
-        let list = field(predicate, "resources", "the predicate")?.as_array().ok_or_else(|| bad("resources is not a list"))?;
+        let list =
+            field(predicate, "resources", "the predicate")?.as_array().ok_or_else(|| bad("resources is not a list"))?;
         if list.len() > MAX_RESOURCES {
             return Err(bad(format!("the statement lists more than {MAX_RESOURCES} resources")));
         }

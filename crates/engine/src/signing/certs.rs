@@ -8,10 +8,12 @@
 //! since expired still verifies; there is no revocation check). The leaf needs
 //! KeyUsage `digitalSignature` or ExtendedKeyUsage `codeSigning`. Certificate
 //! signatures must be ECDSA (SHA-256/384/512) on P-256/P-384/P-521.
-use x509_cert::der::{self, Decode as _, Encode as _};
 use sha2::Digest as _;
 use x509_cert::Certificate;
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName, name::GeneralName};
+use x509_cert::der::{self, Decode as _, Encode as _};
+use x509_cert::ext::pkix::{
+    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName, name::GeneralName,
+};
 
 use super::keys::PublicKey;
 
@@ -111,11 +113,22 @@ pub fn verify_chain(chain: &[Vec<u8>], roots: &[Certificate]) -> Result<(PublicK
     if !valid_at(leaf, at) {
         return Err("the signing certificate's validity period is empty".into());
     }
+    // Like OpenSSL without partial chains: the path must end at a trusted,
+    // self-signed certificate; trusting only an intermediate is not enough.
     let mut current = leaf;
-    for _ in 0..=intermediates.len() {
+    for _ in 0..=intermediates.len() + 1 {
         let issuer = &current.tbs_certificate.issuer;
-        if roots.iter().any(|r| &r.tbs_certificate.subject == issuer && valid_at(r, at) && signed_by(current, r)) {
-            return Ok((public_key(leaf)?, describe(leaf)));
+        if let Some(root) =
+            roots.iter().find(|r| &r.tbs_certificate.subject == issuer && valid_at(r, at) && signed_by(current, r))
+        {
+            if root.tbs_certificate.issuer == root.tbs_certificate.subject && signed_by(root, root) {
+                return Ok((public_key(leaf)?, describe(leaf)));
+            }
+            if !is_ca(root) {
+                break;
+            }
+            current = root;
+            continue;
         }
         match intermediates
             .iter()

@@ -50,7 +50,9 @@ impl PrivateKey {
     /// PEM private key. Encrypted keys are refused with a clear message.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
         if pem.contains("ENCRYPTED") {
-            return Err(KeyError("encrypted private keys are not supported; decrypt it first (openssl pkcs8 -nocrypt)".into()));
+            return Err(KeyError(
+                "encrypted private keys are not supported; decrypt it first (openssl pkcs8 -nocrypt)".into(),
+            ));
         }
         if pem.contains("BEGIN EC PRIVATE KEY") {
             use p256::elliptic_curve::SecretKey;
@@ -79,7 +81,8 @@ impl PrivateKey {
                 .map_err(|e| KeyError(format!("bad P-521 key: {e}")));
         }
         Err(KeyError(
-            "not a PEM ECDSA private key on P-256, P-384 or P-521 (PKCS#8 `PRIVATE KEY` or SEC1 `EC PRIVATE KEY`)".into(),
+            "not a PEM ECDSA private key on P-256, P-384 or P-521 (PKCS#8 `PRIVATE KEY` or SEC1 `EC PRIVATE KEY`)"
+                .into(),
         ))
     }
 

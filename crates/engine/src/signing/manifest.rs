@@ -346,7 +346,10 @@ mod tests {
         assert!(small.iter().all(|x| x.range.is_some() && x.name() != "empty.bin:0:0"));
         assert_eq!(small[0].name(), "README.md:0:32");
         assert_eq!(small.len(), 10);
-        assert_eq!(hex::encode(root_digest(&small)), "2ac59f440d2df1a734aa0106c9638203927776503ef67f70207380c3d9c3fc67");
+        assert_eq!(
+            hex::encode(root_digest(&small)),
+            "2ac59f440d2df1a734aa0106c9638203927776503ef67f70207380c3d9c3fc67"
+        );
     }
 
     #[test]

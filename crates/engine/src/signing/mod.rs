@@ -224,14 +224,22 @@ impl fmt::Display for Failure {
                 "key mismatch: the signature was made with another key (its key hint is {found}, the given public key's is {expected})"
             ),
             Self::WrongKind(m) => write!(f, "{m}"),
-            Self::BadSignature => write!(f, "the signature does not match its payload: the signature file was altered or made with another key"),
+            Self::BadSignature => write!(
+                f,
+                "the signature does not match its payload: the signature file was altered or made with another key"
+            ),
             Self::Untrusted(m) => write!(f, "untrusted certificate: {m}"),
             Self::Inconsistent { recorded, computed } => write!(
                 f,
                 "the manifest is inconsistent: its root digest is {recorded}, but its resources hash to {computed}"
             ),
             Self::Differences(d) => {
-                write!(f, "the files differ from the signed manifest ({} difference{}):", d.len(), if d.len() == 1 { "" } else { "s" })?;
+                write!(
+                    f,
+                    "the files differ from the signed manifest ({} difference{}):",
+                    d.len(),
+                    if d.len() == 1 { "" } else { "s" }
+                )?;
                 for x in d {
                     write!(f, "\n  {x}")?;
                 }
@@ -251,7 +259,9 @@ pub enum Verdict {
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Verified(v) => write!(f, "verified: {} file{} signed by {}", v.files, if v.files == 1 { "" } else { "s" }, v.signer),
+            Self::Verified(v) => {
+                write!(f, "verified: {} file{} signed by {}", v.files, if v.files == 1 { "" } else { "s" }, v.signer)
+            }
             Self::NotVerified(x) => write!(f, "not verified: {x}"),
         }
     }
@@ -331,7 +341,11 @@ pub fn verify(model: &Path, signature: &[u8], trust: &Trust, options: &VerifyOpt
             };
             match RelPath::parse(path) {
                 Some(p) => names.push(p),
-                None => return not(Failure::Malformed(format!("malformed statement: resource name `{path}` leaves the model"))),
+                None => {
+                    return not(Failure::Malformed(format!(
+                        "malformed statement: resource name `{path}` leaves the model"
+                    )));
+                }
             }
         }
         names.sort();
@@ -365,7 +379,11 @@ pub fn verify(model: &Path, signature: &[u8], trust: &Trust, options: &VerifyOpt
                 seen.insert(name.clone());
                 if alg != algorithm || digest != r.digest {
                     differences.push(Difference::Changed {
-                        expected: if alg == algorithm { hex::encode(digest) } else { format!("{alg}:{}", hex::encode(digest)) },
+                        expected: if alg == algorithm {
+                            hex::encode(digest)
+                        } else {
+                            format!("{alg}:{}", hex::encode(digest))
+                        },
                         actual: hex::encode(r.digest),
                         name,
                     });
@@ -394,7 +412,8 @@ pub fn relative_to_model(model: &Path, paths: &[PathBuf]) -> Vec<RelPath> {
         .filter_map(|p| {
             let resolved = resolve_lenient(&std::path::absolute(p).ok()?);
             let rel = resolved.strip_prefix(&root).ok()?;
-            let parts: Option<Vec<String>> = rel.components().map(|c| c.as_os_str().to_str().map(str::to_owned)).collect();
+            let parts: Option<Vec<String>> =
+                rel.components().map(|c| c.as_os_str().to_str().map(str::to_owned)).collect();
             Some(RelPath(parts?)).filter(|r| !r.0.is_empty())
         })
         .collect()
