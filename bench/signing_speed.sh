@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Signing speed: `modelvet sign` against the reference `model_signing sign key`
 # (model-signing 1.1.1) on a folder of a few gigabytes, with the machine's
-# read-and-hash limit measured in the same run by `sha256sum` (all cores, via
-# xargs) and, when installed, `b3sum`.
+# read-and-hash limit measured in the same run by `sha256sum` and
+# `openssl dgst -sha256` (which uses the CPU's SHA extensions, like modelvet),
+# one process per file on all cores via xargs, and, when installed, `b3sum`.
 #
 #   bash bench/signing_speed.sh
 #
@@ -57,9 +58,10 @@ echo "model: $(du -sh "$DIR/model" | cut -f1), $(find "$DIR/model" -type f | wc 
 CMDS=(
   "$BIN sign $DIR/model --key $DIR/keys/private.pem --signature $DIR/mv.sig"
   "$VENV/bin/model_signing sign key $DIR/model --private_key $DIR/keys/private.pem --signature $DIR/ms.sig"
-  "find $DIR/model -type f -print0 | xargs -0 -P$JOBS -n64 sha256sum >/dev/null"
+  "find $DIR/model -type f -print0 | xargs -0 -P$JOBS -n1 sha256sum >/dev/null"
+  "find $DIR/model -type f -print0 | xargs -0 -P$JOBS -n1 openssl dgst -sha256 >/dev/null"
 )
-NAMES=("modelvet sign" "model_signing sign key" "sha256sum (xargs -P$JOBS)")
+NAMES=("modelvet sign" "model_signing sign key" "sha256sum (xargs -P$JOBS -n1)" "openssl dgst -sha256 (xargs -P$JOBS -n1)")
 if command -v b3sum >/dev/null; then
   CMDS+=("find $DIR/model -type f -print0 | xargs -0 b3sum --num-threads $JOBS >/dev/null")
   NAMES+=("b3sum --num-threads $JOBS")

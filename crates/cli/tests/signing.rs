@@ -515,3 +515,77 @@ fn certificate_mode_interop_with_model_signing_both_ways() {
         assert!(!ms_verify(&model, &root, &sig).ok, "{signer}: tampered (reference)");
     }
 }
+
+fn scan_json(policy: &Path, target: &Path) -> (i32, serde_json::Value) {
+    let o =
+        modelvet().arg("scan").arg("--policy").arg(policy).arg("--format").arg("json").arg(target).output().unwrap();
+    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    (o.status.code().unwrap(), v)
+}
+
+fn sig_findings(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["findings"].as_array().unwrap().iter())
+        .filter(|f| f["rule"].as_str().unwrap_or_default().starts_with("SIG"))
+        .map(|f| (f["rule"].as_str().unwrap().to_owned(), f["message"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// `modelvet scan` verifies a folder's model.sig against `[signing]` and
+/// reports one SIG rule per outcome.
+#[test]
+fn scan_reports_signature_outcomes_under_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (private, _) = keypair(dir.path(), Curve::P256, "k");
+    keypair(dir.path(), Curve::P256, "o");
+    let model = varied_model(dir.path());
+    mv_sign(&model, &private, &model.join("model.sig"), &[]);
+    let policy = |name: &str, body: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        p
+    };
+    let trusted = policy("trusted.toml", "[signing]\nkeys = [\"k-public.pem\"]\nrequire = true\n");
+    let (code, v) = scan_json(&trusted, &model);
+    assert_eq!(code, 0, "{v}");
+    let f = sig_findings(&v);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].0 == "SIG001" && f[0].1.starts_with("verified: 9 files"), "{f:?}");
+
+    let untrusted = policy("untrusted.toml", "[signing]\nkeys = [\"o-public.pem\"]\n");
+    let (code, v) = scan_json(&untrusted, &model);
+    assert_eq!(code, 1);
+    assert!(sig_findings(&v).iter().any(|(c, m)| c == "SIG002" && m.contains("key mismatch")), "{v}");
+
+    let none = policy("none.toml", "fail-on = \"low\"\n");
+    let (code, v) = scan_json(&none, &model);
+    assert_eq!(code, 0, "a note never blocks: {v}");
+    assert_eq!(sig_findings(&v)[0].0, "SIG004");
+
+    write(&model, "config.json", b"{\"hidden_size\":5}\n");
+    let (code, v) = scan_json(&trusted, &model);
+    assert_eq!(code, 1);
+    let f = sig_findings(&v);
+    assert!(f[0].0 == "SIG002" && f[0].1.contains("1 difference"), "{f:?}");
+
+    std::fs::remove_file(model.join("model.sig")).unwrap();
+    let (code, v) = scan_json(&trusted, &model);
+    assert_eq!(code, 1);
+    assert_eq!(sig_findings(&v)[0].0, "SIG003");
+}
+
+#[test]
+fn policy_check_reports_signing_errors_with_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("modelvet.toml");
+    std::fs::write(&p, "[signing]\nkeys = [\"missing.pem\"]\nrequire = \"yes\"\nidentity = 1\n").unwrap();
+    let o = modelvet().args(["policy", "check"]).arg(&p).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("2:9") && err.contains("cannot read public key"), "{err}");
+    assert!(err.contains("3:11") && err.contains("true or false"), "{err}");
+    assert!(err.contains("4:1") && err.contains("unknown key `identity`"), "{err}");
+}

@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use modelvet_engine::cache::Cache;
 use modelvet_engine::policy::{Date, WaiverUsage, relative_path, repository_root};
+use modelvet_engine::signing;
 use modelvet_engine::{Item, Limits, Options, ScanError, Scanner, Severity, TargetReport};
 use modelvet_report::{
     BaselineInfo, Emitter, PolicyInfo, Report, RunInfo, ScanFailure, json::Json, junit::Junit, markdown::Markdown,
@@ -187,7 +188,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     // One job (or one file) runs on this thread: no pool to start, and the C
     // allocator keeps its single-threaded fast paths (a third of the CPU time
     // on a folder of small files goes to allocating).
-    let results: Vec<Result<TargetReport, ScanError>> = if args.jobs == Some(1) || items.len() <= 1 {
+    let mut results: Vec<Result<TargetReport, ScanError>> = if args.jobs == Some(1) || items.len() <= 1 {
         items.iter().map(scan_one).collect()
     } else {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -199,6 +200,24 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
+
+    // Model signatures: every folder holding a `model.sig`, and every folder
+    // target when the policy requires a signature.
+    let mut signed: Vec<PathBuf> = Vec::new();
+    if policy.signing.require {
+        signed.extend(args.targets.iter().filter(|t| t.is_dir()).cloned());
+    }
+    for item in &items {
+        if let Item::File(p) = item
+            && p.file_name().is_some_and(|n| n == signing::SIGNATURE_FILE)
+            && let Some(dir) = p.parent()
+        {
+            signed.push(dir.to_path_buf());
+        }
+    }
+    signed.sort();
+    signed.dedup();
+    results.extend(signed.iter().filter_map(|d| signing::check::check_folder(d, &policy.signing)).map(Ok));
 
     let today = Date::today();
     let mut usage = WaiverUsage::new(&policy);

@@ -72,6 +72,10 @@ pub fn render(p: &Policy) -> String {
                 writeln!(o, "expires = {d}{}", if d < today { "  # EXPIRED: its findings count again" } else { "" });
         }
     }
+    o.push_str("\n[signing]\n");
+    let _ = writeln!(o, "keys = {}", list(&p.signing.key_files));
+    let _ = writeln!(o, "certificate-chains = {}", list(&p.signing.root_files));
+    let _ = writeln!(o, "require = {}", p.signing.require);
     if let Some(l) = &p.licences {
         o.push_str("\n# reserved for licence rules (not used yet)\n");
         o.push_str(l.trim_end());

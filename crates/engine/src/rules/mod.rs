@@ -12,6 +12,7 @@ pub mod onnx;
 pub mod pickle;
 pub mod python;
 pub mod safetensors;
+pub mod signing;
 pub mod template;
 pub mod tf;
 pub mod torch;
@@ -63,6 +64,7 @@ pub static RULES: std::sync::LazyLock<Vec<&'static Rule>> = std::sync::LazyLock:
         tf::RULES,
         hf::RULES,
         python::RULES,
+        signing::RULES,
     ]
     .concat()
 });

@@ -20,6 +20,7 @@
 //! ```
 pub mod bundle;
 pub mod certs;
+pub mod check;
 pub mod keys;
 pub mod manifest;
 
