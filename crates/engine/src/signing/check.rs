@@ -90,12 +90,12 @@ pub fn check_folder(folder: &Path, policy: &SigningPolicy) -> Option<TargetRepor
     let mut lines = text.lines();
     let mut f = Finding::new(
         &rules::signature_invalid::RULE,
-        format!("not verified: {}", lines.next().unwrap_or_default()),
+        format!("not verified: {}", lines.next().unwrap_or_default().trim_end_matches(':')),
         loc(&sig),
     );
     let rest: Vec<&str> = lines.map(str::trim).collect();
     if !rest.is_empty() {
-        f.evidence = Some(rest.join("\n"));
+        f.evidence = Some(rest.join("; "));
     }
     Some(report(&sig, size, f))
 }

@@ -228,7 +228,7 @@ fn enumerate(model: &Path, selection: &Selection) -> Result<Vec<Entry>, HashErro
 pub fn hash_model(model: &Path, selection: &Selection, method: Method) -> Result<Vec<Resource>, HashError> {
     let mut entries = enumerate(model, selection)?;
     // Largest first, so that the big files start early and the small ones fill in.
-    entries.sort_by(|a, b| b.len.cmp(&a.len));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.len));
     let mut resources: Vec<Resource> = match method {
         Method::Files => entries
             .par_iter()

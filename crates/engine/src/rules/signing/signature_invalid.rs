@@ -11,8 +11,8 @@
 //!
 //! ## Example
 //! ```text
-//! my-model/model.sig: not verified: the files differ from the signed manifest (1 difference):
-//!   changed: model.safetensors: expected sha256 de134f3d…, found 9a0c1e77…
+//! my-model/model.sig: not verified: the files differ from the signed manifest (1 difference)
+//! evidence: changed: model.safetensors: expected sha256 de134f3d…, found 9a0c1e77…
 //! ```
 //!
 //! ## References
