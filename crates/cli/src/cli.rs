@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
                   dill, Keras, TensorFlow, ONNX, GGUF, safetensors, Hugging Face repositories, \
                   and the archives that hold them) and reports code that would run on load. \
                   It never executes, imports or unpickles what it inspects.",
-    after_help = "Examples:\n  modelvet scan model.pt\n  modelvet scan --fail-on high --format json -o report.json ./models\n  modelvet scan --output sarif=modelvet.sarif ./models\n  modelvet policy init\n  modelvet rules\n  modelvet rule PKL001\n  modelvet licence ./models\n  modelvet bom ./models -o bom.cdx.json\n  modelvet serve --upstream https://huggingface.co\n\nExit codes: 0 nothing at or above the fail level, 1 blocked, 2 operational error."
+    after_help = "Examples:\n  modelvet scan model.pt\n  modelvet scan --fail-on high --format json -o report.json ./models\n  modelvet scan --output sarif=modelvet.sarif ./models\n  modelvet policy init\n  modelvet rules\n  modelvet rule PKL001\n  modelvet licence ./models\n  modelvet bom ./models -o bom.cdx.json\n  modelvet sign ./my-model --key private.pem\n  modelvet verify ./my-model --key public.pem\n  modelvet serve --upstream https://huggingface.co\n\nExit codes: 0 nothing at or above the fail level, 1 blocked, 2 operational error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -40,6 +40,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Administer a gate's data: waivers, quarantine, audit log.
     Gate(GateArgs),
+    /// Sign a model (file or folder) in the OpenSSF Model Signing format.
+    Sign(SignArgs),
+    /// Verify a model against its OpenSSF Model Signing signature.
+    Verify(VerifyArgs),
 }
 
 #[derive(Args)]
@@ -435,6 +439,71 @@ pub struct RulesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ListFormat,
+}
+
+#[derive(Args)]
+#[command(after_help = "Examples:\n  modelvet sign ./my-model --key private.pem\n  \
+modelvet sign ./my-model --key private.pem --signature my-model.sig --ignore-paths my-model/notes\n  \
+modelvet sign ./my-model --key signer.key --certificate signer.pem --certificate-chain intermediate.pem\n\n\
+The signature is a Sigstore bundle that the `model_signing` tool (OpenSSF Model Signing) verifies.\n\
+Exit codes: 0 signed, 2 error (unreadable model or key, a symbolic link in the model).")]
+pub struct SignArgs {
+    /// The model: a file or a folder (walked recursively, dotfiles included).
+    #[arg(value_name = "PATH")]
+    pub model: PathBuf,
+    /// ECDSA private key (P-256, P-384 or P-521), PEM (PKCS#8 or SEC1), unencrypted.
+    #[arg(long, value_name = "PRIVATE.pem")]
+    pub key: PathBuf,
+    /// Sign in certificate mode: the signing certificate (PEM) for --key.
+    #[arg(long, value_name = "CERT.pem")]
+    pub certificate: Option<PathBuf>,
+    /// Certificates above the signing certificate (PEM), embedded in the signature; repeatable.
+    #[arg(long, value_name = "CHAIN.pem", requires = "certificate")]
+    pub certificate_chain: Vec<PathBuf>,
+    /// Where to write the signature [default: PATH/model.sig for a folder, PATH.sig for a file].
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<PathBuf>,
+    /// A file or folder inside the model to leave out; repeatable.
+    #[arg(long, value_name = "P")]
+    pub ignore_paths: Vec<PathBuf>,
+    /// Also sign .git, .gitattributes, .github and .gitignore (left out by default).
+    #[arg(long)]
+    pub no_ignore_git_paths: bool,
+}
+
+#[derive(Args)]
+#[command(after_help = "Examples:\n  modelvet verify ./my-model --key public.pem\n  \
+modelvet verify ./my-model --signature my-model.sig --key public.pem --ignore-unsigned-files\n  \
+modelvet verify ./my-model --certificate-chain ca.pem\n\n\
+Accepts signatures written by the `model_signing` tool (key and certificate modes).\n\
+Exit codes: 0 verified, 1 not verified (every difference is listed), 2 error (unreadable model, key or signature).")]
+pub struct VerifyArgs {
+    /// The model: a file or a folder.
+    #[arg(value_name = "PATH")]
+    pub model: PathBuf,
+    /// The signature [default: PATH/model.sig for a folder, PATH.sig for a file].
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<PathBuf>,
+    /// The signer's public key (PEM).
+    #[arg(
+        long,
+        value_name = "PUBLIC.pem",
+        required_unless_present = "certificate_chain",
+        conflicts_with = "certificate_chain"
+    )]
+    pub key: Option<PathBuf>,
+    /// Trusted root certificates (PEM) for a certificate-mode signature; repeatable.
+    #[arg(long, value_name = "ROOTS.pem")]
+    pub certificate_chain: Vec<PathBuf>,
+    /// Check only the files the signature lists (files added since signing pass).
+    #[arg(long)]
+    pub ignore_unsigned_files: bool,
+    /// A file or folder inside the model to leave out; repeatable.
+    #[arg(long, value_name = "P")]
+    pub ignore_paths: Vec<PathBuf>,
+    /// Also check .git, .gitattributes, .github and .gitignore (left out by default).
+    #[arg(long)]
+    pub no_ignore_git_paths: bool,
 }
 
 #[derive(Args)]

@@ -19,6 +19,8 @@ fn main() -> ExitCode {
         cli::Command::Licence(args) => commands::licence::run(args),
         cli::Command::Serve(args) => commands::serve::run(args),
         cli::Command::Gate(args) => commands::gate::run(args),
+        cli::Command::Sign(args) => commands::sign::run(args),
+        cli::Command::Verify(args) => commands::verify::run(args),
     };
     match result {
         Ok(code) => code,

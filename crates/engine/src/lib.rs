@@ -21,6 +21,7 @@ pub mod licence;
 pub mod policy;
 pub mod rules;
 pub mod scan;
+pub mod signing;
 mod target;
 
 pub use finding::{Action, Finding, Location, Severity, WaiverUse};

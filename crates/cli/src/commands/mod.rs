@@ -6,3 +6,5 @@ pub mod policy;
 pub mod rules;
 pub mod scan;
 pub mod serve;
+pub mod sign;
+pub mod verify;

@@ -14,6 +14,7 @@ use modelvet_engine::bom::BomOptions;
 use modelvet_engine::cache::Cache;
 use modelvet_engine::licence::{self, Scope};
 use modelvet_engine::policy::{Date, WaiverUsage, relative_path, repository_root};
+use modelvet_engine::signing;
 use modelvet_engine::{Item, Limits, Options, ScanError, Scanner, Severity, TargetReport};
 use modelvet_report::cyclonedx::{self, CycloneDx, SpecVersion};
 use modelvet_report::{
@@ -243,6 +244,23 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             Err(e) => failures.push(failure(&e)),
         }
     }
+    // Model signatures: every folder holding a `model.sig`, and every folder
+    // target when the policy requires a signature.
+    let mut signed: Vec<PathBuf> = Vec::new();
+    if policy.signing.require {
+        signed.extend(local_targets.iter().filter(|t| t.is_dir()).cloned());
+    }
+    for item in &items {
+        if let Item::File(p) = item
+            && p.file_name().is_some_and(|n| n == signing::SIGNATURE_FILE)
+            && let Some(dir) = p.parent()
+        {
+            signed.push(dir.to_path_buf());
+        }
+    }
+    signed.sort();
+    signed.dedup();
+    scanned.extend(signed.iter().filter_map(|d| signing::check::check_folder(d, &policy.signing)));
     // Licences are judged per model (a folder or a model file), not per file:
     // their findings join the reports of the files that declare them.
     let roots: Vec<PathBuf> = local_targets.iter().filter(|t| t.exists()).cloned().collect();

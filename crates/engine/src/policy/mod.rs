@@ -137,6 +137,29 @@ pub struct Policy {
     pub waivers: Vec<Waiver>,
     /// `[licences]`: which licences are allowed, reviewed or denied.
     pub licences: crate::licence::LicencePolicy,
+    /// `[signing]`: whom to trust for model signatures, and whether one is required.
+    pub signing: SigningPolicy,
+}
+
+/// `[signing]` in `modelvet.toml`.
+#[derive(Debug, Clone, Default)]
+pub struct SigningPolicy {
+    /// Trusted public keys (key-mode signatures), read from `key_files`.
+    pub keys: Vec<crate::signing::keys::PublicKey>,
+    /// Paths as written in the policy.
+    pub key_files: Vec<String>,
+    /// Trusted root certificates (certificate-mode signatures), read from `root_files`.
+    pub roots: Vec<x509_cert::Certificate>,
+    pub root_files: Vec<String>,
+    /// Block a scanned model folder that has no valid signature.
+    pub require: bool,
+}
+
+impl SigningPolicy {
+    /// Whether the policy trusts anyone.
+    pub fn trusts_anyone(&self) -> bool {
+        !self.keys.is_empty() || !self.roots.is_empty()
+    }
 }
 
 /// Which waivers matched something during a run.

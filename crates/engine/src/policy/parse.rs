@@ -125,7 +125,8 @@ impl Ctx<'_> {
     }
 }
 
-const TOP: &[&str] = &["fail-on", "rules", "globals", "paths", "waivers", "licences", "licenses"];
+const TOP: &[&str] = &["fail-on", "rules", "globals", "paths", "waivers", "licences", "licenses", "signing"];
+const SIGNING: &[&str] = &["keys", "certificate-chains", "require"];
 const GLOBALS: &[&str] = &["allow", "deny", "profiles"];
 const PATHS: &[&str] = &["include", "exclude"];
 const WAIVER: &[&str] = &["path", "sha256", "rule", "reason", "expires"];
@@ -179,6 +180,11 @@ pub fn parse(text: &str, path: Option<&Path>) -> (Policy, Vec<Diagnostic>) {
                 }
                 None => cx.error(value.span(), "`waivers` must be an array of tables (`[[waivers]]`)"),
             },
+            "signing" => {
+                if let Some(t) = cx.table(value, "`[signing]`") {
+                    policy.signing = parse_signing(&mut cx, t, path);
+                }
+            }
             "licences" | "licenses" => {
                 if let Some(t) = cx.table(value, "`[licences]`") {
                     policy.licences = parse_licences(&mut cx, t);
@@ -402,6 +408,68 @@ fn parse_licences(cx: &mut Ctx<'_>, t: &DeTable<'_>) -> LicencePolicy {
         }
     }
     lp
+}
+
+/// `[signing]`: trusted public keys and certificate roots (PEM files, relative
+/// to the policy file's folder), each read and checked now so that
+/// `policy check` reports a bad key where it is named.
+fn parse_signing(cx: &mut Ctx<'_>, t: &DeTable<'_>, policy_path: Option<&Path>) -> super::SigningPolicy {
+    use crate::signing::{certs, keys::PublicKey};
+    let base = policy_path.and_then(Path::parent).unwrap_or(Path::new("."));
+    let mut out = super::SigningPolicy::default();
+    let mut require_span = None;
+    for (k, v) in t {
+        match k.get_ref().as_ref() {
+            "keys" => {
+                for (s, span) in cx.strings(v, "`signing.keys`") {
+                    let file = base.join(&s);
+                    match std::fs::read_to_string(&file) {
+                        Err(e) => cx.error(span, format!("cannot read public key {}: {e}", file.display())),
+                        Ok(pem) => match PublicKey::from_pem(&pem) {
+                            Ok(key) => {
+                                out.keys.push(key);
+                                out.key_files.push(s);
+                            }
+                            Err(e) => cx.error(span, format!("{}: {e}", file.display())),
+                        },
+                    }
+                }
+            }
+            "certificate-chains" => {
+                for (s, span) in cx.strings(v, "`signing.certificate-chains`") {
+                    let file = base.join(&s);
+                    match std::fs::read(&file) {
+                        Err(e) => cx.error(span, format!("cannot read certificates {}: {e}", file.display())),
+                        Ok(pem) => match certs::parse_pem_chain(&pem) {
+                            Ok(c) => {
+                                out.roots.extend(c);
+                                out.root_files.push(s);
+                            }
+                            Err(e) => cx.error(span, format!("{}: {e}", file.display())),
+                        },
+                    }
+                }
+            }
+            "require" => match v.get_ref().as_bool() {
+                Some(b) => {
+                    out.require = b;
+                    require_span = Some(v.span());
+                }
+                None => cx.error(
+                    v.span(),
+                    format!("`signing.require` must be true or false, not {}", v.get_ref().type_str()),
+                ),
+            },
+            _ => cx.unknown_key(k, "`[signing]`", SIGNING),
+        }
+    }
+    if out.require && out.key_files.is_empty() && out.root_files.is_empty() {
+        cx.error(
+            require_span.unwrap_or(0..0),
+            "`signing.require = true` needs trusted `keys` or `certificate-chains` to verify signatures against",
+        );
+    }
+    out
 }
 
 fn parse_waiver(cx: &mut Ctx<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Waiver> {

@@ -73,6 +73,10 @@ pub fn render(p: &Policy) -> String {
                 writeln!(o, "expires = {d}{}", if d < today { "  # EXPIRED: its findings count again" } else { "" });
         }
     }
+    o.push_str("\n[signing]\n");
+    let _ = writeln!(o, "keys = {}", list(&p.signing.key_files));
+    let _ = writeln!(o, "certificate-chains = {}", list(&p.signing.root_files));
+    let _ = writeln!(o, "require = {}", p.signing.require);
     o.push_str("\n[licences]  # entries naming an id win over classes; classes not listed take the default\n");
     for v in [Verdict::Allow, Verdict::Review, Verdict::Deny] {
         let listed: Vec<String> = p.licences.rules.iter().filter(|(_, x)| *x == v).map(|(s, _)| q(&s.text())).collect();

@@ -14,6 +14,7 @@ pub mod onnx;
 pub mod pickle;
 pub mod python;
 pub mod safetensors;
+pub mod signing;
 pub mod template;
 pub mod tf;
 pub mod torch;
@@ -67,6 +68,7 @@ pub static RULES: std::sync::LazyLock<Vec<&'static Rule>> = std::sync::LazyLock:
         hub::RULES,
         python::RULES,
         licence::RULES,
+        signing::RULES,
     ]
     .concat()
 });
