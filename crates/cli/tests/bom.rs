@@ -420,3 +420,33 @@ fn licences_come_from_the_licence_assessment() {
     assert!(prop(adapter, "modelvet:licence:inherited")[0].starts_with("llama3 (from "), "{adapter}");
     assert_eq!(prop(get("missing"), "modelvet:licence:class"), ["missing"]);
 }
+
+#[test]
+fn the_signature_status_is_in_the_bom() {
+    use p256::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
+    let m = Models::new();
+    m.copy("bom/tiny-model", "signed");
+    m.copy("bom/tiny-model", "unsigned");
+    let k = p256::SecretKey::random(&mut rand_core::OsRng);
+    m.put("keys/private.pem", k.to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes());
+    m.put("keys/public.pem", k.public_key().to_public_key_pem(LineEnding::LF).unwrap().as_bytes());
+    m.put("modelvet.toml", b"[signing]\nkeys = [\"keys/public.pem\"]\n");
+    let (code, _, err) = m.run(&["sign", "signed", "--key", "keys/private.pem"], &[]);
+    assert_eq!(code, 0, "{err}");
+    // Both copies carry the same card, so each is BOM'd alone (one model: `metadata.component`).
+    let status = |dir: &str| -> Vec<String> {
+        let (_, doc) = m.bom(&[dir]);
+        prop(&doc["metadata"]["component"], "modelvet:signature").iter().map(|s| s.to_string()).collect()
+    };
+    assert_eq!(status("signed"), ["verified"]);
+    assert_eq!(status("unsigned"), ["unsigned"]);
+    // A changed file after signing: the BOM says the signature no longer holds.
+    m.put("signed/config.json", b"{\"changed\": true}");
+    let (_, doc) = m.bom(&["signed"]);
+    let c = &doc["metadata"]["component"];
+    assert_eq!(prop(c, "modelvet:signature"), ["invalid"]);
+    assert!(prop(c, "modelvet:signature:detail")[0].contains("config.json"), "{c}");
+    // Without trusted keys in the policy the signature is reported, not verified.
+    let (_, doc) = m.bom(&["signed", "--no-policy"]);
+    assert_eq!(prop(&doc["metadata"]["component"], "modelvet:signature"), ["unverified"]);
+}

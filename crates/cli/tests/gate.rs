@@ -175,7 +175,11 @@ fn scan_hf_scans_a_repository_where_it_lives() {
     let mut paths: Vec<&str> = v["targets"].as_array().unwrap().iter().map(|t| t["path"].as_str().unwrap()).collect();
     paths.sort_unstable();
     let c = hub.commit("acme/tiny-bert").unwrap();
-    let expect: Vec<String> = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]
+    // The repository declares no licence: a note on the repository folder (review, never blocks).
+    let folder =
+        v["targets"].as_array().unwrap().iter().find(|t| t["path"] == format!("hf://acme/tiny-bert@{c}/")).unwrap();
+    assert_eq!(folder["findings"][0]["rule"], "LIC003", "{folder}");
+    let expect: Vec<String> = ["", "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]
         .iter()
         .map(|p| format!("hf://acme/tiny-bert@{c}/{p}"))
         .collect();
@@ -195,4 +199,38 @@ fn scan_hf_scans_a_repository_where_it_lives() {
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("Repository not found"));
     modelvet().args(["scan", "hf://acme"]).env("HF_ENDPOINT", hub.url()).assert().code(2);
     modelvet().args(["scan", "hf://acme/x@../main"]).env("HF_ENDPOINT", hub.url()).assert().code(2);
+}
+
+#[test]
+fn scan_hf_checks_the_repository_name() {
+    let tiny = Repo::new("rneta-llama/Llama-3.1-8B-Instruct")
+        .folder(&common::repo_root().join("fixtures/gate/tiny-bert"))
+        .unwrap();
+    let copy =
+        Repo::new("someone/Llama-3-8B-Instruct").folder(&common::repo_root().join("fixtures/gate/tiny-bert")).unwrap();
+    let hub = TestHub::start(vec![tiny, copy]).unwrap();
+    // The files are clean; the publisher imitates meta-llama: HUB001 (high) blocks.
+    let out = modelvet()
+        .args(["scan", "--no-policy", "--format", "json", "hf://rneta-llama/Llama-3.1-8B-Instruct"])
+        .env("HF_ENDPOINT", hub.url())
+        .assert()
+        .code(1);
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let t = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["path"] == "hf://rneta-llama/Llama-3.1-8B-Instruct")
+        .unwrap();
+    assert_eq!(t["findings"][0]["rule"], "HUB001", "{t}");
+    assert!(t["findings"][0]["message"].as_str().unwrap().contains("meta-llama"), "{t}");
+    // A well-known model's name under an unknown publisher: HUB002 (medium) blocks at the default level.
+    let out = modelvet()
+        .args(["scan", "--no-policy", "--fail-on", "high", "--format", "json", "hf://someone/Llama-3-8B-Instruct"])
+        .env("HF_ENDPOINT", hub.url())
+        .assert()
+        .code(0);
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let t = v["targets"].as_array().unwrap().iter().find(|t| t["path"] == "hf://someone/Llama-3-8B-Instruct").unwrap();
+    assert_eq!(t["findings"][0]["rule"], "HUB002", "{t}");
 }

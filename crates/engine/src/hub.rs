@@ -156,8 +156,12 @@ pub fn check_repo(repo: &RepoId, known: &KnownNames) -> Vec<Finding> {
     out
 }
 
-/// Which known publisher `p` imitates, and how.
-fn lookalike_of<'k>(p: &str, known: &'k [String]) -> Option<(&'k str, &'static str)> {
+/// Which of the `known` publishers `p` imitates, and how (`None` when `p`
+/// is one of them, compared without regard to case, or imitates none).
+pub fn lookalike_of<'k>(p: &str, known: &'k [String]) -> Option<(&'k str, &'static str)> {
+    if known.iter().any(|k| k.eq_ignore_ascii_case(p)) {
+        return None;
+    }
     let lower = p.to_ascii_lowercase();
     let skel = skeleton(p);
     let tokens = sorted_tokens(&lower);

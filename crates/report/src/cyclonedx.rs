@@ -405,6 +405,12 @@ impl CycloneDx<'_> {
                 };
                 props.push(prop(&format!("modelvet:base-model:{rel}"), b.id.clone()));
             }
+            if let Some(sig) = &m.signature {
+                props.push(prop("modelvet:signature", sig.status));
+                if let Some(d) = &sig.detail {
+                    props.push(prop("modelvet:signature:detail", d.clone()));
+                }
+            }
             if let Some(l) = &m.licence {
                 props.push(prop("modelvet:licence:class", l.class));
                 props.push(prop("modelvet:licence:verdict", l.verdict));

@@ -3,13 +3,12 @@
 //! `meta-lllama` for `meta-llama`) is held until an administrator releases
 //! it. Optionally, only an allowlist of publishers is served at all.
 //!
-//! The well-known list ships as data (`data/publishers.tsv`, with sources)
-//! and can be replaced by a file of the same format.
+//! The matching is the engine's (`modelvet_engine::hub`, the same as `scan
+//! hf://` and rule HUB001); the default list is the engine's well-known
+//! publishers (`crates/engine/data/hub/well-known.tsv`, with sources), which
+//! `--publishers FILE` (`NAMESPACE<TAB>SOURCE` lines) replaces.
 
 use std::collections::HashSet;
-
-/// The shipped list of well-known publishers.
-pub const BUILTIN: &str = include_str!("../data/publishers.tsv");
 
 /// Why a repository is held.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,9 +44,12 @@ impl Publishers {
         Ok(Self { known, known_lower, allow: None })
     }
 
-    /// The shipped list.
+    /// The list shipped with modelvet (the engine's well-known publishers,
+    /// `crates/engine/data/hub/well-known.tsv`, each with its source).
     pub fn builtin() -> Self {
-        Self::parse(BUILTIN).unwrap_or_default()
+        let known = modelvet_engine::hub::KnownNames::builtin().publishers;
+        let known_lower = known.iter().map(|k| k.to_ascii_lowercase()).collect();
+        Self { known, known_lower, allow: None }
     }
 
     /// Serves only these namespaces (compared without case).
@@ -65,62 +67,9 @@ impl Publishers {
         if self.known_lower.contains(&lower) {
             return None;
         }
-        let skel = skeleton(&lower);
-        let tokens = sorted_tokens(&lower);
-        for k in &self.known {
-            let kl = k.to_ascii_lowercase();
-            let how = if skeleton(&kl) == skel {
-                "same name once look-alike characters and separators are read alike"
-            } else if tokens.len() > 1 && sorted_tokens(&kl) == tokens {
-                "the same words in another order"
-            } else if kl.len() >= 5 && edit_distance(&kl, &lower) <= if kl.len() >= 10 { 2 } else { 1 } {
-                "a name one or two typing mistakes away"
-            } else {
-                continue;
-            };
-            return Some(Hold::LookAlike { publisher: k.clone(), how });
-        }
-        None
+        modelvet_engine::hub::lookalike_of(namespace, &self.known)
+            .map(|(publisher, how)| Hold::LookAlike { publisher: publisher.to_string(), how })
     }
-}
-
-/// Lower-case name with look-alike characters mapped to one form and
-/// separators removed: `rneta_llama` → `metallama`.
-fn skeleton(lower: &str) -> String {
-    let mut s: String = lower.chars().filter(|c| !matches!(c, '-' | '_' | '.')).collect();
-    for (from, to) in [("rn", "m"), ("vv", "w"), ("cl", "d")] {
-        s = s.replace(from, to);
-    }
-    s.chars()
-        .map(|c| match c {
-            '0' => 'o',
-            '1' | 'i' => 'l',
-            '3' => 'e',
-            '5' => 's',
-            _ => c,
-        })
-        .collect()
-}
-
-fn sorted_tokens(lower: &str) -> Vec<&str> {
-    let mut t: Vec<&str> = lower.split(['-', '_', '.']).filter(|t| !t.is_empty()).collect();
-    t.sort_unstable();
-    t
-}
-
-/// Levenshtein distance over bytes (names are ASCII), bounded input sizes.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -163,6 +112,5 @@ mod tests {
     #[test]
     fn lists_are_validated() {
         assert!(Publishers::parse("good\tsource\n# comment\n\nbad name\tx\n").is_err());
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

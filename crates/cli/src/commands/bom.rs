@@ -89,7 +89,12 @@ pub fn run(args: BomArgs) -> Result<ExitCode> {
     let bom = bom::assemble(
         &roots,
         &targets,
-        &BomOptions { name: args.name.clone(), limits, licences: policy.licences.clone() },
+        &BomOptions {
+            name: args.name.clone(),
+            limits,
+            licences: policy.licences.clone(),
+            signing: policy.signing.clone(),
+        },
     )?;
     let run = RunInfo {
         policy: policy

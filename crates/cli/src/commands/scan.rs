@@ -14,8 +14,8 @@ use modelvet_engine::bom::BomOptions;
 use modelvet_engine::cache::Cache;
 use modelvet_engine::licence::{self, Scope};
 use modelvet_engine::policy::{Date, WaiverUsage, relative_path, repository_root};
-use modelvet_engine::signing;
 use modelvet_engine::{Item, Limits, Options, ScanError, Scanner, Severity, TargetReport};
+use modelvet_engine::{hub, signing};
 use modelvet_report::cyclonedx::{self, CycloneDx, SpecVersion};
 use modelvet_report::{
     BaselineInfo, Emitter, PolicyInfo, Report, RunInfo, ScanFailure, json::Json, junit::Junit, markdown::Markdown,
@@ -149,6 +149,27 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     // `hf://ORG/NAME[@REV]` targets are downloaded first, then scanned as folders.
     let mut remote = Vec::new();
     let mut local_targets = Vec::new();
+    // The repository's name itself is checked first: a look-alike publisher
+    // or a well-known model's name under an unknown one (HUB001-HUB003).
+    let mut hub_reports: Vec<TargetReport> = Vec::new();
+    let known = hub::KnownNames::builtin();
+    for t in &args.targets {
+        if let Some(Ok(target)) = t.to_str().and_then(HfTarget::parse)
+            && let Ok(repo) = hub::RepoId::parse(&target.repo.to_string())
+        {
+            let findings = hub::check_repo(&repo, &known);
+            if !findings.is_empty() {
+                hub_reports.push(TargetReport {
+                    path: format!("hf://{repo}"),
+                    format: "hub-repository".into(),
+                    size: 0,
+                    sha256: None,
+                    findings,
+                    duration_ms: 0.0,
+                });
+            }
+        }
+    }
     for t in &args.targets {
         match t.to_str().and_then(HfTarget::parse) {
             None => local_targets.push(t.clone()),
@@ -237,7 +258,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         pb.finish_and_clear();
     }
 
-    let mut scanned = Vec::with_capacity(results.len());
+    let mut scanned = Vec::with_capacity(results.len() + hub_reports.len());
+    scanned.append(&mut hub_reports);
     for r in results {
         match r {
             Ok(t) => scanned.push(t),
@@ -316,7 +338,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         Some(modelvet_engine::bom::assemble(
             &local_targets,
             &targets,
-            &BomOptions { name: None, limits, licences: policy.licences.clone() },
+            &BomOptions { name: None, limits, licences: policy.licences.clone(), signing: policy.signing.clone() },
         )?)
     } else {
         None

@@ -66,11 +66,23 @@ pub struct LicenceSummary {
     pub inherited: Vec<String>,
 }
 
+/// What became of a model folder's signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureStatus {
+    /// `verified`, `invalid`, `missing` (required but absent), `unverified`
+    /// (present; the policy names no trusted key) or `unsigned`.
+    pub status: &'static str,
+    /// The verifier's words (who signed, what differs).
+    pub detail: Option<String>,
+}
+
 /// Settings for [`assemble`].
 #[derive(Debug, Clone, Default)]
 pub struct BomOptions {
     /// The policy's `[licences]` table, for each model's licence verdict.
     pub licences: crate::licence::LicencePolicy,
+    /// The policy's `[signing]` table, to verify model folders' signatures.
+    pub signing: crate::policy::SigningPolicy,
     /// `ORG/NAME[@REV]` of the (single) model, overriding anything read from the files.
     pub name: Option<String>,
     /// Limits for the few headers read for facts (GGUF).
@@ -101,6 +113,9 @@ pub struct Model {
     /// The licence assessment (`modelvet licence`): class and verdict of the
     /// strictest licence that applies, own or inherited from a base model.
     pub licence: Option<LicenceSummary>,
+    /// The model folder's signature (`model.sig`, OpenSSF Model Signing) as
+    /// `[signing]` judges it; `None` for loose files.
+    pub signature: Option<SignatureStatus>,
     /// Models this one is built on (card `base_model`, an adapter's base).
     pub bases: Vec<BaseModel>,
 }
@@ -279,6 +294,7 @@ pub fn assemble(roots: &[PathBuf], reports: &[TargetReport], opts: &BomOptions) 
                 card: CardFacts::default(),
                 licences: Vec::new(),
                 licence: None,
+                signature: None,
                 bases: Vec::new(),
             });
             bom.models.len() - 1
@@ -300,6 +316,9 @@ pub fn assemble(roots: &[PathBuf], reports: &[TargetReport], opts: &BomOptions) 
             ModelKind::Folder => Facts::of_folder(&m.root),
             ModelKind::File => Facts::of_file(&m.root, m.files.first().map_or("", |f| f.format.as_str()), &opts.limits),
         };
+        if m.kind == ModelKind::Folder {
+            m.signature = Some(signature_status(&m.root, &opts.signing));
+        }
         let card = read_card(m);
         m.card = card_facts(&card);
         let card_licence = CardLicence {
@@ -508,4 +527,25 @@ mod tests {
         assert_eq!(m.bases[0].relation_name.as_deref(), Some("finetune"));
         assert_eq!(m.bases[0].origin.as_ref().unwrap().purl(), "pkg:huggingface/meta-llama/Llama-3.2-1B");
     }
+}
+
+/// Verifies a model folder's signature the way `modelvet scan` does.
+fn signature_status(root: &Path, policy: &crate::policy::SigningPolicy) -> SignatureStatus {
+    let Some(report) = crate::signing::check::check_folder(root, policy) else {
+        return SignatureStatus { status: "unsigned", detail: None };
+    };
+    let Some(f) = report.findings.first() else {
+        return SignatureStatus { status: "unsigned", detail: None };
+    };
+    let status = match f.rule.code {
+        "SIG001" => "verified",
+        "SIG002" => "invalid",
+        "SIG003" => "missing",
+        _ => "unverified",
+    };
+    let detail = match &f.evidence {
+        Some(e) => format!("{}: {}", f.message, e.replace('\n', "; ")),
+        None => f.message.clone(),
+    };
+    SignatureStatus { status, detail: Some(detail) }
 }
