@@ -453,6 +453,27 @@ fn link_bases(bom: &mut Bom) {
     }
 }
 
+/// Verifies a model folder's signature the way `modelvet scan` does.
+fn signature_status(root: &Path, policy: &crate::policy::SigningPolicy) -> SignatureStatus {
+    let Some(report) = crate::signing::check::check_folder(root, policy) else {
+        return SignatureStatus { status: "unsigned", detail: None };
+    };
+    let Some(f) = report.findings.first() else {
+        return SignatureStatus { status: "unsigned", detail: None };
+    };
+    let status = match f.rule.code {
+        "SIG001" => "verified",
+        "SIG002" => "invalid",
+        "SIG003" => "missing",
+        _ => "unverified",
+    };
+    let detail = match &f.evidence {
+        Some(e) => format!("{}: {}", f.message, e.replace('\n', "; ")),
+        None => f.message.clone(),
+    };
+    SignatureStatus { status, detail: Some(detail) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -527,25 +548,4 @@ mod tests {
         assert_eq!(m.bases[0].relation_name.as_deref(), Some("finetune"));
         assert_eq!(m.bases[0].origin.as_ref().unwrap().purl(), "pkg:huggingface/meta-llama/Llama-3.2-1B");
     }
-}
-
-/// Verifies a model folder's signature the way `modelvet scan` does.
-fn signature_status(root: &Path, policy: &crate::policy::SigningPolicy) -> SignatureStatus {
-    let Some(report) = crate::signing::check::check_folder(root, policy) else {
-        return SignatureStatus { status: "unsigned", detail: None };
-    };
-    let Some(f) = report.findings.first() else {
-        return SignatureStatus { status: "unsigned", detail: None };
-    };
-    let status = match f.rule.code {
-        "SIG001" => "verified",
-        "SIG002" => "invalid",
-        "SIG003" => "missing",
-        _ => "unverified",
-    };
-    let detail = match &f.evidence {
-        Some(e) => format!("{}: {}", f.message, e.replace('\n', "; ")),
-        None => f.message.clone(),
-    };
-    SignatureStatus { status, detail: Some(detail) }
 }
