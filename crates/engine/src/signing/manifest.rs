@@ -230,8 +230,12 @@ pub fn hash_model(model: &Path, selection: &Selection, method: Method) -> Result
     // Largest first, so that the big files start early and the small ones fill in.
     entries.sort_by_key(|e| std::cmp::Reverse(e.len));
     let mut resources: Vec<Resource> = match method {
+        // One job per file (`with_max_len(1)`): rayon would otherwise hand a
+        // thread a run of neighbours, big files included, to hash one after
+        // the other while the other threads run out of work.
         Method::Files => entries
             .par_iter()
+            .with_max_len(1)
             .map(|e| Ok(Resource { path: e.rel.clone(), range: None, digest: hash_range(&e.full, 0, None, e.len)? }))
             .collect::<Result<_, HashError>>()?,
         Method::Shards { shard_size } => {
@@ -252,6 +256,7 @@ pub fn hash_model(model: &Path, selection: &Selection, method: Method) -> Result
                 .collect();
             shards
                 .par_iter()
+                .with_max_len(1)
                 .map(|&(e, start, end)| {
                     Ok(Resource {
                         path: e.rel.clone(),
