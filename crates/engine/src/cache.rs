@@ -34,11 +34,13 @@ struct Entry {
     salt: String,
     format: String,
     size: u64,
-    findings: Vec<CachedFinding>,
+    findings: Vec<StoredFinding>,
 }
 
+/// A finding as stored between runs (this cache, the gate's database): the
+/// rule by code, and what the scan said; the path is the reader's.
 #[derive(Serialize, Deserialize)]
-struct CachedFinding {
+pub struct StoredFinding {
     rule: String,
     severity: Severity,
     message: String,
@@ -49,6 +51,35 @@ struct CachedFinding {
     #[serde(default)]
     evidence: Option<String>,
     occurrences: u32,
+}
+
+impl StoredFinding {
+    pub fn from_finding(f: &Finding) -> Self {
+        Self {
+            rule: f.rule.code.to_string(),
+            severity: f.severity,
+            message: f.message.clone(),
+            members: f.location.members.clone(),
+            offset: f.location.offset,
+            evidence: f.evidence.clone(),
+            occurrences: f.occurrences,
+        }
+    }
+
+    /// The finding again, located in `path`; `None` when its rule is not one
+    /// this build knows (the entry is foreign: scan again).
+    pub fn into_finding(self, path: &str) -> Option<Finding> {
+        let rule = crate::rules::find(&self.rule)?;
+        let mut n = Finding::new(
+            rule,
+            self.message,
+            Location { path: path.to_string(), members: self.members, offset: self.offset },
+        );
+        n.severity = self.severity;
+        n.evidence = self.evidence;
+        n.occurrences = self.occurrences;
+        Some(n)
+    }
 }
 
 impl Cache {
@@ -76,20 +107,8 @@ impl Cache {
         if e.version != ENTRY_VERSION || e.salt != self.salt {
             return None;
         }
-        let mut findings = Vec::with_capacity(e.findings.len());
-        for f in e.findings {
-            // An entry naming a rule this build does not know is foreign: rescan.
-            let rule = crate::rules::find(&f.rule)?;
-            let mut n = Finding::new(
-                rule,
-                f.message,
-                Location { path: path.to_string(), members: f.members, offset: f.offset },
-            );
-            n.severity = f.severity;
-            n.evidence = f.evidence;
-            n.occurrences = f.occurrences;
-            findings.push(n);
-        }
+        // An entry naming a rule this build does not know is foreign: rescan.
+        let findings = e.findings.into_iter().map(|f| f.into_finding(path)).collect::<Option<Vec<_>>>()?;
         Some(TargetReport {
             path: path.to_string(),
             format: e.format,
@@ -109,19 +128,7 @@ impl Cache {
             salt: self.salt.clone(),
             format: report.format.clone(),
             size: report.size,
-            findings: report
-                .findings
-                .iter()
-                .map(|f| CachedFinding {
-                    rule: f.rule.code.to_string(),
-                    severity: f.severity,
-                    message: f.message.clone(),
-                    members: f.location.members.clone(),
-                    offset: f.location.offset,
-                    evidence: f.evidence.clone(),
-                    occurrences: f.occurrences,
-                })
-                .collect(),
+            findings: report.findings.iter().map(StoredFinding::from_finding).collect(),
         };
         let path = self.entry_path(sha);
         let Some(parent) = path.parent() else { return };

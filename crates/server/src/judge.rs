@@ -10,9 +10,9 @@
 use std::io;
 use std::path::Path;
 
+use modelvet_engine::cache::StoredFinding;
 use modelvet_engine::policy::{Date, Policy, WaiverUsage};
-use modelvet_engine::{Finding, Limits, Location, Options, Scanner, Severity, TargetReport, rules};
-use serde::{Deserialize, Serialize};
+use modelvet_engine::{Finding, Limits, Options, Scanner, Severity, TargetReport};
 use sha2::{Digest, Sha256};
 
 use crate::db::{GateWaiver, StoredScan};
@@ -55,20 +55,6 @@ pub struct Judge {
     policy: Policy,
     fail_on: Severity,
     settings: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct StoredFinding {
-    rule: String,
-    severity: Severity,
-    message: String,
-    #[serde(default)]
-    members: Vec<String>,
-    #[serde(default)]
-    offset: Option<u64>,
-    #[serde(default)]
-    evidence: Option<String>,
-    occurrences: u32,
 }
 
 /// The modelvet version that scans (a new version rescans).
@@ -116,19 +102,7 @@ impl Judge {
 
     /// A report as stored in the database.
     pub fn encode(report: &TargetReport) -> StoredScan {
-        let findings: Vec<StoredFinding> = report
-            .findings
-            .iter()
-            .map(|f| StoredFinding {
-                rule: f.rule.code.to_string(),
-                severity: f.severity,
-                message: f.message.clone(),
-                members: f.location.members.clone(),
-                offset: f.location.offset,
-                evidence: f.evidence.clone(),
-                occurrences: f.occurrences,
-            })
-            .collect();
+        let findings: Vec<StoredFinding> = report.findings.iter().map(StoredFinding::from_finding).collect();
         StoredScan {
             format: report.format.clone(),
             findings_json: serde_json::to_string(&findings).unwrap_or_else(|_| "[]".into()),
@@ -139,19 +113,7 @@ impl Judge {
     /// back by this build (then the blob is scanned again).
     pub fn decode(stored: &StoredScan, sha256: &str, size: u64, path: &str) -> Option<TargetReport> {
         let list: Vec<StoredFinding> = serde_json::from_str(&stored.findings_json).ok()?;
-        let mut findings = Vec::with_capacity(list.len());
-        for f in list {
-            let rule = rules::find(&f.rule)?;
-            let mut n = Finding::new(
-                rule,
-                f.message,
-                Location { path: path.to_string(), members: f.members, offset: f.offset },
-            );
-            n.severity = f.severity;
-            n.evidence = f.evidence;
-            n.occurrences = f.occurrences;
-            findings.push(n);
-        }
+        let findings = list.into_iter().map(|f| f.into_finding(path)).collect::<Option<Vec<_>>>()?;
         Some(TargetReport {
             path: path.to_string(),
             format: stored.format.clone(),

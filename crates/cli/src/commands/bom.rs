@@ -15,7 +15,7 @@ use modelvet_report::cyclonedx::{self, CycloneDx, SpecVersion};
 use modelvet_report::{Emitter, PolicyInfo, Report, RunInfo};
 use rayon::prelude::*;
 
-use super::policy::load_policy;
+use super::policy::{load_policy, policy_root};
 use super::scan::{failure, severity};
 use crate::cli::{BomArgs, BomSpec};
 
@@ -32,11 +32,7 @@ pub fn run(args: BomArgs) -> Result<ExitCode> {
     let start = Instant::now();
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let policy = load_policy(args.policy.as_deref(), args.no_policy, &cwd)?;
-    let policy_root = policy
-        .source
-        .as_ref()
-        .and_then(|s| s.path.parent().map(|p| if p.as_os_str().is_empty() { cwd.clone() } else { cwd.join(p) }))
-        .unwrap_or_else(|| cwd.clone());
+    let policy_root = policy_root(&policy, &cwd);
     let fail_on = args.fail_on.map(severity).or(policy.fail_on).unwrap_or(Severity::Medium);
     let epoch = source_date_epoch()?;
     let limits = Limits::default();

@@ -20,6 +20,16 @@ fn report_diagnostics(path: &Path, text: &str, diags: &[Diagnostic]) {
 /// The policy for a scan: `--no-policy` → defaults; `--policy FILE`; else
 /// discovered from the current folder. Warnings go to standard error; errors
 /// stop the run (exit code 2) after every one is shown.
+/// The folder policy paths are relative to: the policy file's, or without a
+/// policy the current folder.
+pub fn policy_root(policy: &Policy, cwd: &Path) -> std::path::PathBuf {
+    policy
+        .source
+        .as_ref()
+        .and_then(|s| s.path.parent().map(|p| if p.as_os_str().is_empty() { cwd.to_path_buf() } else { cwd.join(p) }))
+        .unwrap_or_else(|| cwd.to_path_buf())
+}
+
 pub fn load_policy(explicit: Option<&Path>, none: bool, cwd: &Path) -> Result<Policy> {
     if none {
         return Ok(Policy::default());

@@ -24,7 +24,7 @@ use modelvet_report::{
 use modelvet_server::hf::{DownloadLimits, Downloaded, HfTarget, download_temp};
 use rayon::prelude::*;
 
-use super::policy::load_policy;
+use super::policy::{load_policy, policy_root};
 use crate::cli::{ColorChoice, Format, Level, ScanArgs};
 
 pub fn severity(l: Level) -> Severity {
@@ -92,13 +92,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let start = Instant::now();
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let policy = load_policy(args.policy.as_deref(), args.no_policy, &cwd)?;
-    // Paths in policies are relative to the policy's folder; without a
-    // policy, to the current folder.
-    let policy_root = policy
-        .source
-        .as_ref()
-        .and_then(|s| s.path.parent().map(|p| if p.as_os_str().is_empty() { cwd.clone() } else { cwd.join(p) }))
-        .unwrap_or_else(|| cwd.clone());
+    let policy_root = policy_root(&policy, &cwd);
     let fail_on = args.fail_on.map(severity).or(policy.fail_on).unwrap_or(Severity::Medium);
     let dests = destinations(&args);
 
