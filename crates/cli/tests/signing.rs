@@ -554,6 +554,15 @@ fn scan_reports_signature_outcomes_under_the_policy() {
     let f = sig_findings(&v);
     assert_eq!(f.len(), 1, "{f:?}");
     assert!(f[0].0 == "SIG001" && f[0].1.starts_with("verified: 9 files"), "{f:?}");
+    // The signature file is one target: its scan as a file and its verification in one report.
+    let sigs: Vec<&serde_json::Value> = v["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["path"].as_str().unwrap().ends_with("model.sig"))
+        .collect();
+    assert_eq!(sigs.len(), 1, "{v}");
+    assert_eq!(sigs[0]["format"], "model-signature");
 
     let untrusted = policy("untrusted.toml", "[signing]\nkeys = [\"o-public.pem\"]\n");
     let (code, v) = scan_json(&untrusted, &model);

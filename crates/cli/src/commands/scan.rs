@@ -276,7 +276,16 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }
     signed.sort();
     signed.dedup();
-    scanned.extend(signed.iter().filter_map(|d| signing::check::check_folder(d, &policy.signing)));
+    // The signature file was also scanned as a file: its verdict joins that report.
+    for sig in signed.iter().filter_map(|d| signing::check::check_folder(d, &policy.signing)) {
+        match scanned.iter_mut().find(|t| t.path == sig.path) {
+            Some(t) => {
+                t.format = sig.format;
+                t.findings.extend(sig.findings);
+            }
+            None => scanned.push(sig),
+        }
+    }
     // Licences are judged per model (a folder or a model file), not per file:
     // their findings join the reports of the files that declare them.
     let roots: Vec<PathBuf> = local_targets.iter().filter(|t| t.exists()).cloned().collect();
