@@ -130,8 +130,7 @@ pub fn check_repo(repo: &RepoId, known: &KnownNames) -> Vec<Finding> {
             f.evidence = Some(format!("{repo} — compare https://huggingface.co/{target}"));
             out.push(f);
         }
-        let skel = skeleton(&repo.name);
-        if let Some(m) = known.models.iter().find(|m| skeleton(&m.name) == skel) {
+        if let Some(m) = impersonated_model(&repo.name, &known.models) {
             let mut f = Finding::new(
                 &impersonated_model_name::RULE,
                 format!(
@@ -154,6 +153,15 @@ pub fn check_repo(repo: &RepoId, known: &KnownNames) -> Vec<Finding> {
         ));
     }
     out
+}
+
+/// The well-known model whose name `name` is, compared after folding case,
+/// separators and look-alike characters (`llama_3.1_8b_instruct` is
+/// `Llama-3.1-8B-Instruct`). Whether the publisher is the owner is the
+/// caller's question.
+pub fn impersonated_model<'k>(name: &str, models: &'k [KnownModel]) -> Option<&'k KnownModel> {
+    let skel = skeleton(name);
+    models.iter().find(|m| skeleton(&m.name) == skel)
 }
 
 /// Which of the `known` publishers `p` imitates, and how (`None` when `p`

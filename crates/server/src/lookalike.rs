@@ -15,6 +15,9 @@ use std::collections::HashSet;
 pub enum Hold {
     /// The namespace imitates a well-known publisher.
     LookAlike { publisher: String, how: &'static str },
+    /// A well-known model's name under a publisher that is not well known
+    /// (`original` is `publisher/name` of the real one).
+    Impersonation { original: String },
     /// An allowlist is configured and the namespace is not on it.
     NotAllowed,
 }
@@ -25,6 +28,8 @@ pub struct Publishers {
     known: Vec<String>,
     known_lower: HashSet<String>,
     allow: Option<HashSet<String>>,
+    /// Well-known models (the engine's list), for names reused by others.
+    models: Vec<modelvet_engine::hub::KnownModel>,
 }
 
 impl Publishers {
@@ -41,21 +46,38 @@ impl Publishers {
             known.push(org.to_string());
         }
         let known_lower = known.iter().map(|k| k.to_ascii_lowercase()).collect();
-        Ok(Self { known, known_lower, allow: None })
+        Ok(Self { known, known_lower, allow: None, models: modelvet_engine::hub::KnownNames::builtin().models })
     }
 
     /// The list shipped with modelvet (the engine's well-known publishers,
     /// `crates/engine/data/hub/well-known.tsv`, each with its source).
     pub fn builtin() -> Self {
-        let known = modelvet_engine::hub::KnownNames::builtin().publishers;
+        let names = modelvet_engine::hub::KnownNames::builtin();
+        let known = names.publishers;
         let known_lower = known.iter().map(|k| k.to_ascii_lowercase()).collect();
-        Self { known, known_lower, allow: None }
+        Self { known, known_lower, allow: None, models: names.models }
     }
 
     /// Serves only these namespaces (compared without case).
     pub fn with_allowlist(mut self, orgs: &[String]) -> Self {
         self.allow = (!orgs.is_empty()).then(|| orgs.iter().map(|o| o.to_ascii_lowercase()).collect());
         self
+    }
+
+    /// Whether a repository is held, and why: its namespace (see
+    /// [`Publishers::check`]), or a well-known model's name under a namespace
+    /// that is neither well known nor on the allowlist (rule HUB002).
+    pub fn check_repo(&self, namespace: &str, name: &str) -> Option<Hold> {
+        if let Some(hold) = self.check(namespace) {
+            return Some(hold);
+        }
+        let lower = namespace.to_ascii_lowercase();
+        if self.allow.is_some() || self.known_lower.contains(&lower) {
+            return None;
+        }
+        modelvet_engine::hub::impersonated_model(name, &self.models)
+            .filter(|m| !m.publisher.eq_ignore_ascii_case(namespace))
+            .map(|m| Hold::Impersonation { original: format!("{}/{}", m.publisher, m.name) })
     }
 
     /// Whether a namespace is held, and why.
@@ -107,6 +129,21 @@ mod tests {
         assert_eq!(p.check("ACME"), None);
         assert_eq!(p.check("meta-llama"), None);
         assert_eq!(p.check("google"), Some(Hold::NotAllowed));
+    }
+
+    #[test]
+    fn well_known_model_names_under_unknown_publishers_are_held() {
+        let p = Publishers::builtin();
+        assert_eq!(
+            p.check_repo("someone", "Llama-3-8B-Instruct"),
+            Some(Hold::Impersonation { original: "meta-llama/Llama-3-8B-Instruct".into() })
+        );
+        assert_eq!(p.check_repo("someone", "llama_3.1_8b_instruct").map(|_| ()), Some(()));
+        assert_eq!(p.check_repo("meta-llama", "Llama-3.1-8B-Instruct"), None);
+        assert_eq!(p.check_repo("unsloth", "Llama-3.2-1B-Instruct"), None, "a known re-uploader");
+        assert_eq!(p.check_repo("someone", "my-llama-finetune"), None);
+        let listed = Publishers::builtin().with_allowlist(&["someone".into()]);
+        assert_eq!(listed.check_repo("someone", "Llama-3-8B-Instruct"), None, "the allowlist decides");
     }
 
     #[test]

@@ -87,11 +87,11 @@ pub fn repo_subject(repo: &RepoId) -> String {
     format!("repo:{repo}")
 }
 
-/// `403` with the reason when the repository's namespace is held (a
-/// look-alike of a well-known publisher, or not on the allowlist) and no
-/// waiver releases it.
+/// `403` with the reason when the repository is held (a look-alike of a
+/// well-known publisher, a well-known model's name under another publisher,
+/// or a publisher not on the allowlist) and no waiver releases it.
 fn held(gate: &Gate, repo: &RepoId) -> Option<(Response, &'static str)> {
-    let hold = gate.publishers.check(repo.namespace())?;
+    let hold = gate.publishers.check_repo(repo.namespace(), repo.name())?;
     match gate.db.waivers(&repo_subject(repo), &Date::today().to_string()) {
         Ok(w) if !w.is_empty() => return None,
         Ok(_) => {}
@@ -104,6 +104,13 @@ fn held(gate: &Gate, repo: &RepoId) -> Option<(Response, &'static str)> {
                  an administrator can release it with `modelvet gate waive repo:{repo} --reason ...`"
             ),
             "lookalike-name",
+        ),
+        Hold::Impersonation { original } => (
+            format!(
+                "Held by modelvet gate: {repo} has the name of the well-known model {original} under another publisher; \
+                 an administrator can release it with `modelvet gate waive repo:{repo} --reason ...`"
+            ),
+            "impersonated-model-name",
         ),
         Hold::NotAllowed => (
             format!("Held by modelvet gate: {} is not on the publisher allowlist", repo.namespace()),

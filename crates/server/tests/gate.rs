@@ -296,3 +296,25 @@ async fn a_look_alike_repository_is_held_until_released() {
     gate.gate().db.add_waiver(&w).unwrap();
     assert_eq!(c.get(&url).send().await.unwrap().status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_well_known_model_name_under_an_unknown_publisher_is_held() {
+    let hub = modelvet_testhub::TestHub::start(vec![
+        common::tiny_bert("someone/Llama-3-8B-Instruct"),
+        common::tiny_bert("someone/my-classifier"),
+    ])
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let gate = gate(&hub.url(), data.path(), Duration::from_secs(5));
+    let c = client();
+    let r = c.get(format!("{}/someone/Llama-3-8B-Instruct/resolve/main/config.json", gate.url())).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let msg = h(&r, "x-error-message").to_string();
+    assert!(msg.contains("well-known model meta-llama/Llama-3-8B-Instruct"), "{msg}");
+    assert_eq!(hub.fetches("someone/Llama-3-8B-Instruct/config.json"), 0);
+    let log = gate.gate().db.audit_log(None, 10).unwrap();
+    assert_eq!((log[0].verdict.as_str(), log[0].rules.as_str()), ("held", "impersonated-model-name"));
+    // The same publisher's own names pass.
+    let r = c.get(format!("{}/someone/my-classifier/resolve/main/config.json", gate.url())).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
