@@ -2,7 +2,6 @@
 //! both), group the files into models, write a CycloneDX AI-BOM, map the
 //! verdict to an exit code.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -12,11 +11,11 @@ use modelvet_engine::bom::{self, BomOptions};
 use modelvet_engine::policy::{Date, WaiverUsage, relative_path, repository_root};
 use modelvet_engine::{Item, Limits, Options, Scanner, Severity};
 use modelvet_report::cyclonedx::{self, CycloneDx, SpecVersion};
-use modelvet_report::{Emitter, PolicyInfo, Report, RunInfo};
+use modelvet_report::{PolicyInfo, Report, RunInfo};
 use rayon::prelude::*;
 
 use super::policy::{load_policy, policy_root};
-use super::scan::{failure, severity};
+use super::scan::{failure, severity, write_report};
 use crate::cli::{BomArgs, BomSpec};
 
 /// `SOURCE_DATE_EPOCH` (reproducible builds): a fixed timestamp and a serial
@@ -121,19 +120,7 @@ pub fn run(args: BomArgs) -> Result<ExitCode> {
         },
         timestamp: epoch.unwrap_or(now),
     };
-    match &args.output {
-        Some(path) => {
-            let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-            let mut f = std::io::BufWriter::new(file);
-            emitter.emit(&report, &mut f).with_context(|| format!("cannot write {}", path.display()))?;
-            f.flush().with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        None => {
-            let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
-            emitter.emit(&report, &mut out)?;
-            out.flush()?;
-        }
-    }
+    write_report(&emitter, &report, args.output.as_deref())?;
     let blocked = report.blocked();
     eprintln!(
         "modelvet: {} model{} ({} file{}) in {:.2} s{}",

@@ -368,23 +368,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                     .map_or(0, |d| d.as_secs()),
             }),
         };
-        match path {
-            Some(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-                }
-                let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-                let mut f = std::io::BufWriter::new(file);
-                emitter.emit(&report, &mut f).with_context(|| format!("cannot write {}", path.display()))?;
-                f.flush().with_context(|| format!("cannot write {}", path.display()))?;
-            }
-            None => {
-                // Stdout is line-buffered: without this, one write system call per file.
-                let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
-                emitter.emit(&report, &mut out)?;
-                out.flush()?;
-            }
+        // `--output FORMAT=FILE` creates the file's folder (`modelvet bom -o` does not).
+        if let Some(dir) = path.as_deref().and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
+        write_report(emitter.as_ref(), &report, path.as_deref())?;
     }
 
     if !failures.is_empty() {
@@ -394,6 +382,25 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     Ok(if report.blocked() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Writes a report to a file or, buffered, to stdout.
+pub(crate) fn write_report(emitter: &dyn Emitter, report: &Report<'_>, path: Option<&Path>) -> Result<()> {
+    match path {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+            let mut f = std::io::BufWriter::new(file);
+            emitter.emit(report, &mut f).with_context(|| format!("cannot write {}", path.display()))?;
+            f.flush().with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        None => {
+            // Stdout is line-buffered: without this, one write system call per file.
+            let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+            emitter.emit(report, &mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
 }
 
 /// Downloads an `hf://` target from `HF_ENDPOINT` (default
