@@ -72,17 +72,33 @@ pub struct LicenceArgs {
 
 #[derive(Args)]
 #[command(after_help = "Examples:\n  \
+modelvet gate token create --name ci --scope read --expires 90d\n  \
+modelvet gate token list\n  \
+modelvet gate token revoke ci\n  \
 modelvet gate quarantine\n  \
 modelvet gate waive 3f1c…e9 --reason \"reviewed in SEC-42\" --expires 2027-06-30\n  \
 modelvet gate waive repo:meta_llama/tools --reason \"our partner, verified by phone\"\n  \
 modelvet gate waivers\n  \
-modelvet gate audit --repo org/model --limit 20 --format json\n\n\
-These read and write the gate's database directly (also while it serves).\n\
-Exit codes: 0 done, 2 error (bad argument, unreadable data folder).")]
+modelvet gate unwaive 3\n  \
+modelvet gate audit --repo org/model --verdict blocked --since 2026-12-01 --limit 20 --format json\n  \
+modelvet gate rescan --all --policy modelvet.toml\n  \
+MODELVET_GATE_URL=https://gate.example MODELVET_GATE_TOKEN=mvg_… modelvet gate rescan --repo org/model\n\n\
+Without --server these read and write the gate's data folder directly (also while it serves). With --server\n\
+URL (or MODELVET_GATE_URL) they use a running gate's admin API with an admin token (--token or\n\
+MODELVET_GATE_TOKEN); `token` commands always work on the data folder.\n\
+Exit codes: 0 done, 2 error (bad argument, unreadable data folder, refused or unreachable server).")]
 pub struct GateArgs {
     /// The gate's data folder [default: as for `modelvet serve`].
-    #[arg(long, value_name = "DIR", global = true)]
+    #[arg(long, value_name = "DIR", global = true, conflicts_with = "server")]
     pub data: Option<PathBuf>,
+
+    /// A running gate's URL: use its admin API instead of the data folder [env: MODELVET_GATE_URL].
+    #[arg(long, value_name = "URL", global = true)]
+    pub server: Option<String>,
+
+    /// An admin token for --server [env: MODELVET_GATE_TOKEN].
+    #[arg(long, value_name = "TOKEN", global = true)]
+    pub token: Option<String>,
 
     #[command(subcommand)]
     pub command: GateCommand,
@@ -102,39 +118,131 @@ pub enum GateCommand {
         /// Last day the waiver applies (YYYY-MM-DD).
         #[arg(long, value_name = "DATE")]
         expires: Option<String>,
-        /// Who grants it [default: $USER].
+        /// Who grants it [default: $USER; with --server, the token's name].
         #[arg(long)]
         by: Option<String>,
     },
-    /// List the waivers.
-    Waivers,
+    /// List the waivers (with the ids `unwaive` takes).
+    Waivers {
+        /// `text` or `json` (one object per line).
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// Remove a waiver by id (see `modelvet gate waivers`).
+    Unwaive {
+        #[arg(value_name = "ID")]
+        id: i64,
+    },
     /// List files whose latest decision was a block.
     Quarantine {
         #[arg(long, default_value_t = 100)]
         limit: usize,
+        /// `text` or `json` (one object per line).
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
     },
-    /// Show the newest decisions.
+    /// Show the newest decisions and administrators' actions.
     Audit {
         /// Only this repository (ORG/NAME).
         #[arg(long)]
         repo: Option<String>,
+        /// Only this verdict: allowed, blocked, waived or held.
+        #[arg(long)]
+        verdict: Option<String>,
+        /// Only entries at or after this date (YYYY-MM-DD) or RFC 3339 UTC time.
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: usize,
         /// `text` or `json` (one object per line).
         #[arg(long, value_enum, default_value = "text")]
         format: ListFormat,
     },
+    /// Re-judge stored files under the current scanner and policy; report what changed.
+    #[command(after_help = "Examples:\n  \
+modelvet gate rescan --all --policy modelvet.toml\n  \
+modelvet gate rescan --repo org/model --format json\n  \
+modelvet gate --server http://127.0.0.1:8765 --token mvg_… rescan --all\n\n\
+Blobs are never fetched again: those without a scan by this modelvet version and scan settings are\n\
+scanned again from the blob store; every file is then decided with the policy and the gate's waivers.\n\
+Each changed verdict is written to the audit log (event `rescan`). With --server, the running gate's\n\
+policy is used (restart it with the new policy first); without, --policy/--no-policy/--fail-on as for serve.")]
+    Rescan {
+        /// Only this repository (ORG/NAME).
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        repo: Option<String>,
+        /// Every stored file.
+        #[arg(long)]
+        all: bool,
+        /// Policy file (data-folder mode) [default: ./modelvet.toml, else the repository root's].
+        #[arg(long, value_name = "FILE", conflicts_with = "no_policy")]
+        policy: Option<PathBuf>,
+        /// Ignore any modelvet.toml (data-folder mode).
+        #[arg(long)]
+        no_policy: bool,
+        /// Lowest severity that blocks (data-folder mode) [default: the policy's fail-on, else medium].
+        #[arg(long, value_enum)]
+        fail_on: Option<Level>,
+        /// `text` or `json` (the summary as one object).
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// Create, list and revoke access tokens (stored hashed in the data folder).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once (it cannot be shown again).
+    #[command(after_help = "Examples:\n  \
+modelvet gate token create --name alice --scope read\n  \
+modelvet gate token create --name ops --scope admin --expires 30d\n  \
+export HF_TOKEN=$(modelvet gate token create --name ci --scope read --expires 2027-06-30)\n\n\
+The token goes to standard output alone; clients send it as HF_TOKEN (Authorization: Bearer).")]
+    Create {
+        /// A name for it (shown in the audit log): letters, digits, '.', '_', '-', '@'.
+        #[arg(long)]
+        name: String,
+        /// `read`: download and read the web page; `admin`: also the admin API.
+        #[arg(long, value_enum)]
+        scope: TokenScope,
+        /// Lifetime (30d, 12h, 2w, 1y) or last day (YYYY-MM-DD) [default: never expires].
+        #[arg(long, value_name = "DURATION|DATE")]
+        expires: Option<String>,
+    },
+    /// List tokens: name, scope, created, last used, expiry (never the token).
+    List {
+        /// `text` or `json` (one object per line).
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// Revoke a token by name: it stops working at once.
+    Revoke {
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TokenScope {
+    Read,
+    Admin,
 }
 
 #[derive(Args)]
 #[command(after_help = "Examples:\n  \
 modelvet serve --upstream https://huggingface.co\n  \
-modelvet serve --upstream https://huggingface.co --listen 127.0.0.1:9000 --data /srv/modelvet-gate --policy gate.toml\n\n\
+modelvet serve --upstream https://huggingface.co --listen 127.0.0.1:9000 --data /srv/modelvet-gate --policy gate.toml\n  \
+modelvet serve --upstream https://huggingface.co --listen 0.0.0.0:8765   # tokens required off loopback\n\n\
 Then point the stock clients at it:\n  \
 HF_ENDPOINT=http://127.0.0.1:8765 python -c 'from huggingface_hub import snapshot_download; snapshot_download(\"org/model\")'\n\n\
 A file that fails the policy is refused with 403 and a reason naming the file and the rule; a file still\n\
 being fetched and scanned is answered 429 with Retry-After (the client retries). HF_TOKEN in the gate's\n\
 environment is sent to the upstream. Details: docs/gate.md.\n\n\
+Access: clients send a gate token (`modelvet gate token create`) as HF_TOKEN. Without one they may read\n\
+only while the gate listens on loopback (--no-anonymous / --allow-anonymous change that). The web page\n\
+is at /ui, the admin API (admin tokens) under /admin/api/.\n\n\
 Exit codes: 0 stopped by Ctrl-C or SIGTERM, 2 could not start (bad policy, data folder, address).")]
 pub struct ServeArgs {
     /// The Hub-compatible server to fetch from.
@@ -177,6 +285,15 @@ pub struct ServeArgs {
     /// Serve only repositories of this namespace; repeatable (others are held).
     #[arg(long, value_name = "ORG")]
     pub allow_publisher: Vec<String>,
+
+    /// Let clients without a token download and read the web page
+    /// [default: allowed on a loopback address only].
+    #[arg(long, conflicts_with = "no_anonymous")]
+    pub allow_anonymous: bool,
+
+    /// Require a token for everything but /healthz, also on loopback.
+    #[arg(long)]
+    pub no_anonymous: bool,
 
     /// Log format on standard error.
     #[arg(long, value_enum, default_value = "text")]

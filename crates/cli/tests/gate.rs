@@ -139,7 +139,7 @@ fn gate_admin_commands_waive_and_list() {
     let w = modelvet().args(["gate", "waivers", "--data"]).arg(data.path()).assert().success();
     assert_eq!(
         String::from_utf8_lossy(&w.get_output().stdout),
-        format!("{sha}  2099-12-31  by ana: reviewed in SEC-42\n")
+        format!("   1  {sha}  2099-12-31  by ana: reviewed in SEC-42\n")
     );
     // The running gate sees the waiver at once.
     let (status, head, _) = http_get(&addr, "/acme/evil/resolve/main/pytorch_model.bin").unwrap();
@@ -148,8 +148,9 @@ fn gate_admin_commands_waive_and_list() {
     let a = modelvet().args(["gate", "audit", "--format", "json", "--data"]).arg(data.path()).assert().success();
     let lines: Vec<serde_json::Value> =
         String::from_utf8_lossy(&a.get_output().stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 2);
-    assert_eq!((lines[0]["verdict"].as_str(), lines[1]["verdict"].as_str()), (Some("waived"), Some("blocked")));
+    assert_eq!(lines.len(), 3, "two decisions and the waiver");
+    assert_eq!((lines[0]["verdict"].as_str(), lines[2]["verdict"].as_str()), (Some("waived"), Some("blocked")));
+    assert_eq!((lines[1]["event"].as_str(), lines[1]["who"].as_str()), (Some("waiver-added"), Some("ana")));
     let q = modelvet().args(["gate", "quarantine", "--data"]).arg(data.path()).assert().success();
     assert!(q.get_output().stdout.is_empty(), "a released file leaves the quarantine");
     server.kill().unwrap();

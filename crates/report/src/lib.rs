@@ -14,6 +14,14 @@ use std::path::PathBuf;
 use modelvet_engine::{Severity, TargetReport};
 use serde::Serialize;
 
+/// Where rule documentation lives (the SARIF `helpUri`, the CycloneDX source URL, the gate's web page).
+pub const RULE_DOCS: &str = "https://github.com/modelvet/modelvet/blob/main/docs/rules";
+
+/// A rule's documentation page.
+pub fn rule_docs_url(code: &str) -> String {
+    format!("{RULE_DOCS}/{code}.md")
+}
+
 /// What one target's findings mean for the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

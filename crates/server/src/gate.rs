@@ -129,6 +129,11 @@ impl Gate {
         }
     }
 
+    /// The scratch folder for scans (rescans use it too).
+    pub fn scratch(&self) -> &std::path::Path {
+        &self.scratch
+    }
+
     /// The file's blob and scan, when both are already there.
     pub fn known(&self, key: &FileKey) -> Result<Option<Ready>, Failure> {
         let Some(record) = self.db.file(key).map_err(db_failure)? else { return Ok(None) };

@@ -55,6 +55,7 @@ pub struct Judge {
     policy: Policy,
     fail_on: Severity,
     settings: String,
+    policy_key: String,
 }
 
 /// The modelvet version that scans (a new version rescans).
@@ -67,9 +68,20 @@ impl Judge {
         h.update(format!("{limits:?}").as_bytes());
         h.update(policy.scan_key().as_bytes());
         let settings = hex::encode(&h.finalize()[..16]);
+        // Everything that turns a scan into a verdict (the scan settings too).
+        let mut p = Sha256::new();
+        p.update(settings.as_bytes());
+        p.update(format!("{:?}|{:?}|{fail_on}", policy.rules, policy.waivers).as_bytes());
+        let policy_key = hex::encode(&p.finalize()[..8]);
         let scanner =
             Scanner::new(Options { limits, follow_symlinks: false, hash: false, globals: policy.globals.clone() });
-        Self { scanner, policy, fail_on, settings }
+        Self { scanner, policy, fail_on, settings, policy_key }
+    }
+
+    /// The key of the policy and fail level that decide (stored with each
+    /// verdict, with [`SCANNER_VERSION`]; a rescan shows which are stale).
+    pub fn policy_key(&self) -> &str {
+        &self.policy_key
     }
 
     /// The key of the scan settings (with [`SCANNER_VERSION`], part of a scan's key).

@@ -16,15 +16,20 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod admin;
+pub mod auth;
+pub mod client;
 pub mod db;
 pub mod gate;
 pub mod hf;
 pub mod judge;
 pub mod lookalike;
 pub mod names;
+pub mod rescan;
 pub mod routes;
 pub mod store;
 pub mod upstream;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -55,6 +60,9 @@ pub struct Config {
     pub limits: GateLimits,
     /// Well-known publishers (look-alike names are held) and the optional allowlist.
     pub publishers: lookalike::Publishers,
+    /// Downloads and the web page without a token: `None` allows them only
+    /// while listening on a loopback address (see [`Config::anonymous_read`]).
+    pub allow_anonymous: Option<bool>,
 }
 
 impl Config {
@@ -70,7 +78,15 @@ impl Config {
             scan_limits: Limits::default(),
             limits: GateLimits::default(),
             publishers: lookalike::Publishers::builtin(),
+            allow_anonymous: None,
         }
+    }
+
+    /// Whether requests without a token may read: as configured, else only
+    /// on a loopback address (a gate on `0.0.0.0` needs tokens unless told
+    /// otherwise).
+    pub fn anonymous_read(&self) -> bool {
+        self.allow_anonymous.unwrap_or_else(|| self.listen.ip().is_loopback())
     }
 }
 
@@ -143,7 +159,7 @@ impl Server {
         let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: config.listen, source })?;
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(StartError::Runtime)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = routes::router(gate.clone());
+        let app = routes::router(gate.clone(), routes::Access { anonymous_read: config.anonymous_read() });
         let thread = std::thread::spawn(move || {
             rt.block_on(async move {
                 let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
@@ -213,8 +229,26 @@ pub fn run(config: Config, log: LogFormat) -> Result<(), StartError> {
     };
     let upstream = config.upstream.clone();
     let data = config.data_dir.clone();
+    let anonymous = config.anonymous_read();
+    let why = match config.allow_anonymous {
+        Some(true) => "--allow-anonymous",
+        Some(false) => "--no-anonymous",
+        None if anonymous => "the default on a loopback address; --no-anonymous requires tokens",
+        None => "the default off loopback; --allow-anonymous permits it",
+    };
     let server = Server::start(config)?;
     tracing::info!(listen = %server.addr(), upstream = %upstream, data = %data.display(), "modelvet gate ready");
+    if anonymous {
+        tracing::info!("anonymous read: allowed ({why}); the admin API needs an admin token");
+    } else {
+        tracing::info!("anonymous read: refused ({why}); clients send a gate token as HF_TOKEN");
+        let live = server.gate().db.tokens().map(|t| t.iter().filter(|t| t.revoked.is_none()).count()).unwrap_or(0);
+        if live == 0 {
+            tracing::warn!(
+                "no access token exists yet: create one with `modelvet gate token create --name NAME --scope read`"
+            );
+        }
+    }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(StartError::Runtime)?;
     rt.block_on(async {
         #[cfg(unix)]

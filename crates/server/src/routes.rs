@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -18,17 +18,31 @@ use modelvet_engine::policy::Date;
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
-use crate::db::{AuditEntry, FileKey};
+use crate::auth::{self, AuthError, Identity, Scope};
+use crate::db::{AuditEntry, FileKey, StoredVerdict};
 use crate::gate::{Failure, Gate, Ready, wait};
-use crate::judge::Verdict;
+use crate::judge::{SCANNER_VERSION, Verdict};
 use crate::lookalike::Hold;
 use crate::names::{self, RepoId, encode_segment, is_commit};
 
 type Shared = State<Arc<Gate>>;
 
-/// The gate's routes.
-pub fn router(gate: Arc<Gate>) -> Router {
+/// Who may do what without a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    /// Downloads, listings and the web page without a token.
+    pub anonymous_read: bool,
+}
+
+/// Largest request body the gate reads (admin API, login form).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The gate's routes: the Hub-compatible ones, the admin API under
+/// `/admin/api/`, the web page under `/ui`, all behind the token check.
+pub fn router(gate: Arc<Gate>, access: Access) -> Router {
     Router::new()
+        .merge(crate::admin::router())
+        .merge(crate::web::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/models/{ns}/{name}", get(model_info))
@@ -39,8 +53,97 @@ pub fn router(gate: Arc<Gate>) -> Router {
         .route("/api/models/{ns}/{name}/xet-write-token/{rev}", get(no_xet))
         .route("/{ns}/{name}/resolve/{rev}/{*path}", get(resolve_get).head(resolve_head))
         .fallback(fallback)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state((gate.clone(), access), authenticate))
         .layer(middleware::from_fn(request_id))
         .with_state(gate)
+}
+
+/// What a path needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Nothing,
+    Read,
+    Admin,
+}
+
+fn need(path: &str) -> Need {
+    match path {
+        "/healthz" | "/ui/login" | "/ui/logout" | "/ui/style.css" => Need::Nothing,
+        p if p.starts_with("/admin/") => Need::Admin,
+        _ => Need::Read,
+    }
+}
+
+fn is_ui(path: &str) -> bool {
+    path == "/ui" || path.starts_with("/ui/")
+}
+
+/// Finds who is asking (a bearer token; for the web page also its cookie),
+/// refuses what they may not do, and hands the [`Identity`] to the handler.
+async fn authenticate(State((gate, access)): State<(Arc<Gate>, Access)>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let need = need(&path);
+    let ui = is_ui(&path);
+    let presented = {
+        // (A block: nothing borrowed from the request lives across the await below.)
+        let headers = req.headers();
+        let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+        match auth::bearer(header(header::AUTHORIZATION)) {
+            Some(t) => Some(t.to_string()),
+            None if ui => auth::cookie(header(header::COOKIE)).map(str::to_string),
+            None => None,
+        }
+    };
+    let identity = match presented {
+        Some(t) => match auth::verify(gate.db.as_ref(), &t, crate::db::unix_now()) {
+            Ok(id) => Some(id),
+            Err(AuthError::Db(e)) => return error(500, None, &e.to_string(), None),
+            Err(_) if need == Need::Nothing => None,
+            Err(e) => return unauthorized(&e, ui, &req),
+        },
+        None => None,
+    };
+    let identity = match identity {
+        Some(id) => id,
+        None if need == Need::Nothing || (need == Need::Read && access.anonymous_read) => Identity::anonymous(),
+        None => return unauthorized(&AuthError::Missing, ui, &req),
+    };
+    if need == Need::Admin && identity.scope < Scope::Admin {
+        return error(
+            403,
+            None,
+            &format!(
+                "the token {:?} has the read scope; this needs an admin token (modelvet gate token create --scope admin)",
+                identity.name
+            ),
+            None,
+        );
+    }
+    req.extensions_mut().insert(identity);
+    req.extensions_mut().insert(access);
+    next.run(req).await
+}
+
+/// `401`: the web page sends people to its login form; everything else gets
+/// the reason in `X-Error-Message`, which the Hub client prints.
+fn unauthorized(e: &AuthError, ui: bool, req: &Request) -> Response {
+    if ui && req.method() == axum::http::Method::GET {
+        let next = req.uri().path_and_query().map_or("/ui", |p| p.as_str());
+        let why = if matches!(e, AuthError::Missing) { "" } else { "&failed=1" };
+        let to = format!("/ui/login?next={}{why}", crate::web::url_encode(next));
+        return (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response();
+    }
+    let msg = match e {
+        AuthError::Missing => "This modelvet gate requires a token: set HF_TOKEN to a gate token (sent as \
+             Authorization: Bearer mvg_...); an administrator creates one with \
+             `modelvet gate token create --name NAME --scope read`"
+            .to_string(),
+        e => format!("Invalid modelvet gate token: {e}; ask an administrator for a new one"),
+    };
+    let mut r = error(401, None, &msg, None);
+    r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"modelvet gate\""));
+    r
 }
 
 static REQUESTS: AtomicU64 = AtomicU64::new(0);
@@ -58,7 +161,7 @@ async fn request_id(req: Request, next: Next) -> Response {
 
 /// Untrusted text made fit for a header: printable ASCII only, bounded, and
 /// without a final period (the client adds one).
-fn header_text(s: &str) -> HeaderValue {
+pub(crate) fn header_text(s: &str) -> HeaderValue {
     let mut t: String = s.chars().map(|c| if (' '..='~').contains(&c) { c } else { '?' }).take(1000).collect();
     while t.ends_with(['.', ' ']) {
         t.pop();
@@ -68,7 +171,7 @@ fn header_text(s: &str) -> HeaderValue {
 
 /// An error answer as the Hub client reads it: `X-Error-Message` (HEAD has
 /// no body), `X-Error-Code` for not-found cases, and `{"error": ...}`.
-fn error(status: u16, code: Option<&str>, message: &str, commit: Option<&str>) -> Response {
+pub(crate) fn error(status: u16, code: Option<&str>, message: &str, commit: Option<&str>) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
     let mut r = (status, axum::Json(json!({ "error": message }))).into_response();
     let h = r.headers_mut();
@@ -371,6 +474,7 @@ async fn resolve_head(
 /// fetch and scan run.
 async fn resolve_get(
     State(gate): Shared,
+    Extension(who): Extension<Identity>,
     headers: HeaderMap,
     Path((ns, name, rev, path)): Path<(String, String, String, String)>,
 ) -> Response {
@@ -380,14 +484,13 @@ async fn resolve_get(
     };
     if let Some((r, rule)) = held(&gate, &repo) {
         let entry = AuditEntry {
-            time: String::new(),
-            who: "anonymous".into(),
+            who: who.name.clone(),
             repo: repo.to_string(),
             revision: rev.clone(),
             path: path.clone(),
-            sha256: String::new(),
             verdict: "held".into(),
             rules: rule.into(),
+            ..AuditEntry::default()
         };
         if let Err(e) = gate.db.audit(&entry) {
             return error(500, None, &format!("cannot write the audit log: {e}"), None);
@@ -428,7 +531,7 @@ async fn resolve_get(
             }
         }
     };
-    decide_and_serve(&gate, &key, &rev, ready, &headers).await
+    decide_and_serve(&gate, &key, &rev, ready, &headers, &who.name).await
 }
 
 /// `429` + `Retry-After`: the file is still being fetched or scanned.
@@ -440,7 +543,14 @@ fn pending(gate: &Gate, key: &FileKey) -> Response {
     r
 }
 
-async fn decide_and_serve(gate: &Arc<Gate>, key: &FileKey, rev: &str, ready: Ready, headers: &HeaderMap) -> Response {
+async fn decide_and_serve(
+    gate: &Arc<Gate>,
+    key: &FileKey,
+    rev: &str,
+    ready: Ready,
+    headers: &HeaderMap,
+    who: &str,
+) -> Response {
     let sha = ready.record.sha256.clone();
     let waivers = match gate.db.waivers(&sha, &Date::today().to_string()) {
         Ok(w) => w,
@@ -448,18 +558,29 @@ async fn decide_and_serve(gate: &Arc<Gate>, key: &FileKey, rev: &str, ready: Rea
     };
     let d = gate.judge.decide(ready.report, &key.repo, &waivers);
     let entry = AuditEntry {
-        time: String::new(),
-        who: "anonymous".into(),
+        who: who.to_string(),
         repo: key.repo.clone(),
         revision: rev.to_string(),
         path: key.path.clone(),
         sha256: sha.clone(),
         verdict: d.verdict.as_str().into(),
         rules: d.rules.join(","),
+        ..AuditEntry::default()
     };
     if let Err(e) = gate.db.audit(&entry) {
         // No decision without its audit record.
         return error(500, None, &format!("cannot write the audit log: {e}"), Some(&key.commit));
+    }
+    let verdict = StoredVerdict {
+        sha256: sha.clone(),
+        scanner: SCANNER_VERSION.into(),
+        policy: gate.judge.policy_key().into(),
+        verdict: entry.verdict.clone(),
+        rules: entry.rules.clone(),
+        time: String::new(),
+    };
+    if let Err(e) = gate.db.put_verdict(key, &verdict) {
+        return error(500, None, &format!("cannot record the verdict: {e}"), Some(&key.commit));
     }
     tracing::info!(repo = %key.repo, revision = rev, commit = %key.commit, path = %key.path, sha256 = %sha,
         verdict = d.verdict.as_str(), rules = %entry.rules, "decision");

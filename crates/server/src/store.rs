@@ -62,6 +62,15 @@ impl LocalBlobStore {
         Ok(Self { dir: dir.to_path_buf(), counter: AtomicU64::new(0) })
     }
 
+    /// Opens an existing store without touching its temporary files (for
+    /// tools that run beside a serving gate, such as `modelvet gate rescan`).
+    pub fn attach(dir: &Path) -> io::Result<Self> {
+        if !dir.join("sha256").is_dir() {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "no blob store here (has the gate fetched anything?)"));
+        }
+        Ok(Self { dir: dir.to_path_buf(), counter: AtomicU64::new(0) })
+    }
+
     fn blob_path(&self, sha256: &str) -> Option<PathBuf> {
         // Only a well-formed hash names a file: nothing else reaches the disk.
         is_sha256(sha256).then(|| self.dir.join("sha256").join(&sha256[..2]).join(sha256))

@@ -63,6 +63,26 @@ elif phase == "concurrent":
         t.join()
     out["sizes"] = results
 
+elif phase == "token":
+    # HF_TOKEN holds a gate token; the gate refuses anonymous requests.
+    out["info"] = model_info("acme/tiny-bert").id
+    p = hf_hub_download("acme/tiny-bert", "config.json")
+    out["config_same"] = read(p) == read(os.path.join(fixture_dir, "config.json"))
+    d = snapshot_download("acme/tiny-bert")
+    out["snapshot"] = sorted(os.listdir(d))
+    for key, token in [("anonymous", False), ("wrong", "mvg_" + "0" * 64)]:
+        with tempfile.TemporaryDirectory() as cache:
+            try:
+                hf_hub_download("acme/tiny-bert", "tokenizer.json", token=token, cache_dir=cache)
+                out[key] = None
+            except Exception as e:
+                out[key] = {"type": type(e).__name__, "text": str(e)}
+        try:
+            model_info("acme/tiny-bert", token=token)
+            out[key + "_info"] = None
+        except Exception as e:
+            out[key + "_info"] = {"type": type(e).__name__, "text": str(e)}
+
 elif phase == "transformers":
     import torch
     import transformers

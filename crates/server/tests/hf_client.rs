@@ -35,6 +35,11 @@ fn python() -> Option<PathBuf> {
 /// Runs one phase of tests/hf_client.py with `HF_ENDPOINT` at the gate and
 /// a fresh client cache; returns what it printed.
 fn run_phase(python: &PathBuf, endpoint: &str, phase: &str) -> Value {
+    run_phase_with(python, endpoint, phase, None)
+}
+
+/// [`run_phase`], with `HF_TOKEN` set to `token` when given.
+fn run_phase_with(python: &PathBuf, endpoint: &str, phase: &str, token: Option<&str>) -> Value {
     let home = tempfile::tempdir().unwrap();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/hf_client.py");
     let out = Command::new(python)
@@ -49,6 +54,7 @@ fn run_phase(python: &PathBuf, endpoint: &str, phase: &str) -> Value {
         .env_remove("HF_HUB_OFFLINE")
         .env_remove("HF_HUB_DISABLE_XET")
         .env_remove("HF_TOKEN")
+        .envs(token.map(|t| ("HF_TOKEN", t)))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -98,6 +104,34 @@ fn stock_huggingface_hub_downloads_through_the_gate_and_reads_the_block_reason()
     assert_eq!(hub.fetches("acme/tiny-bert/model.safetensors"), 1);
     let log = gate.gate().db.audit_log(Some("acme/evil"), 10).unwrap();
     assert!(log.iter().any(|e| e.verdict == "blocked" && e.rules == "PKL001"), "{log:?}");
+}
+
+#[test]
+fn stock_huggingface_hub_sends_a_gate_token_as_hf_token() {
+    let Some(py) = python() else { return };
+    let hub = TestHub::start(vec![tiny_bert("acme/tiny-bert")]).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut config = modelvet_server::Config::new(&hub.url(), data.path().to_path_buf());
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.allow_anonymous = Some(false);
+    let gate = modelvet_server::Server::start(config).unwrap();
+    let (token, _) =
+        modelvet_server::auth::create(gate.gate().db.as_ref(), "ci-bot", modelvet_server::auth::Scope::Read, None)
+            .unwrap();
+    let v = run_phase_with(&py, &gate.url(), "token", Some(&token));
+    assert_eq!(v["info"], "acme/tiny-bert");
+    assert_eq!(v["config_same"], true);
+    assert_eq!(v["snapshot"].as_array().map(Vec::len), Some(4), "{v}");
+    // Without the token, and with a wrong one, the client says why.
+    let anon = v["anonymous"]["text"].as_str().unwrap_or_default();
+    assert!(anon.contains("This modelvet gate requires a token: set HF_TOKEN"), "{}", v["anonymous"]);
+    let wrong = v["wrong"]["text"].as_str().unwrap_or_default();
+    assert!(wrong.contains("Invalid modelvet gate token"), "{}", v["wrong"]);
+    let info = v["anonymous_info"]["text"].as_str().unwrap_or_default();
+    assert!(info.contains("requires a token"), "{}", v["anonymous_info"]);
+    let log = gate.gate().db.audit_log(Some("acme/tiny-bert"), 10).unwrap();
+    assert_eq!(log.len(), 4, "{log:?}");
+    assert!(log.iter().all(|e| e.who == "ci-bot" && e.verdict == "allowed"), "{log:?}");
 }
 
 #[test]

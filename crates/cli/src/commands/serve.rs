@@ -34,6 +34,11 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         None => Publishers::builtin(),
     };
     config.publishers = publishers.with_allowlist(&args.allow_publisher);
+    config.allow_anonymous = match (args.allow_anonymous, args.no_anonymous) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
     let log = match args.log_format {
         cli::LogFormat::Text => LogFormat::Text,
         cli::LogFormat::Json => LogFormat::Json,
