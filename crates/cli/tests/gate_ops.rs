@@ -130,7 +130,8 @@ fn tokens_are_created_listed_without_secrets_and_revoked() {
     assert!(list.lines().find(|l| l.starts_with("ci ")).unwrap().ends_with("revoked"), "{list}");
     // Creating and revoking are audited.
     let audit = stdout(&modelvet().args(["gate", "audit", "--data"]).arg(data.path()).assert().success());
-    assert!(audit.contains(" token-revoked  by ") && audit.contains(" token-created  by "), "{audit}");
+    assert!(audit.contains(" token-revoked by ") && audit.contains(" token-created by "), "{audit}");
+    assert!(audit.contains(": ci: read scope, never expires"), "{audit}");
 }
 
 #[test]

@@ -284,13 +284,13 @@ fn summary_text(s: &Summary) -> String {
 fn line(e: &AuditEntry) -> String {
     if e.event != "download" && e.event != "rescan" {
         let subject = if !e.repo.is_empty() {
-            format!("repo:{}", e.repo)
+            format!(" repo:{}", e.repo)
         } else if !e.sha256.is_empty() {
-            format!("sha256:{}", e.sha256)
+            format!(" sha256:{}", e.sha256)
         } else {
             String::new()
         };
-        return format!("{} {} {subject} by {}: {}", e.time, e.event, e.who, e.detail);
+        return format!("{} {}{subject} by {}: {}", e.time, e.event, e.who, e.detail);
     }
     let rules = if e.rules.is_empty() { String::new() } else { format!(" {}", e.rules) };
     let rescan = if e.event == "rescan" { " (rescan)" } else { "" };
