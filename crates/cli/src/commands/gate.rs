@@ -153,8 +153,11 @@ pub fn run(args: GateArgs) -> Result<ExitCode> {
                     let blobs = data.join("blobs");
                     let store =
                         LocalBlobStore::attach(&blobs).with_context(|| format!("blob store {}", blobs.display()))?;
-                    let scratch = tempfile::tempdir_in(&blobs).context("cannot make a scratch folder")?;
-                    let parts = rescan::Parts { db, store: &store, judge: &judge, scratch: scratch.path() };
+                    // Scans link blobs into temporary folders here (same file system; each
+                    // scan removes its own). Not blobs/tmp, which a starting gate clears.
+                    let scratch = blobs.join("rescan");
+                    std::fs::create_dir_all(&scratch).context("cannot make a scratch folder")?;
+                    let parts = rescan::Parts { db, store: &store, judge: &judge, scratch: &scratch };
                     let who = format!("{} (command line)", me());
                     rescan::rescan(&parts, repo.map(|r| r.to_string()).as_deref(), &who, &mut progress)?
                 }
