@@ -38,7 +38,7 @@ pub enum Command {
     Licence(LicenceArgs),
     /// Run a Hugging-Face-compatible gate that scans every file before serving it.
     Serve(ServeArgs),
-    /// Administer a gate's data: waivers, quarantine, audit log.
+    /// Administer a gate: tokens, waivers, quarantine, audit log, rescans.
     Gate(GateArgs),
     /// Sign a model (file or folder) in the OpenSSF Model Signing format.
     Sign(SignArgs),
@@ -82,10 +82,10 @@ modelvet gate waivers\n  \
 modelvet gate unwaive 3\n  \
 modelvet gate audit --repo org/model --verdict blocked --since 2026-12-01 --limit 20 --format json\n  \
 modelvet gate rescan --all --policy modelvet.toml\n  \
-MODELVET_GATE_URL=https://gate.example MODELVET_GATE_TOKEN=mvg_… modelvet gate rescan --repo org/model\n\n\
-Without --server these read and write the gate's data folder directly (also while it serves). With --server\n\
-URL (or MODELVET_GATE_URL) they use a running gate's admin API with an admin token (--token or\n\
-MODELVET_GATE_TOKEN); `token` commands always work on the data folder.\n\
+modelvet gate --server https://gate.example --token mvg_… quarantine\n\n\
+Without --server these read and write the gate's data folder directly (also while it serves). \
+With --server URL (or MODELVET_GATE_URL) they use a running gate's admin API with an admin token \
+(--token or MODELVET_GATE_TOKEN); `token` commands always work on the data folder.\n\
 Exit codes: 0 done, 2 error (bad argument, unreadable data folder, refused or unreachable server).")]
 pub struct GateArgs {
     /// The gate's data folder [default: as for `modelvet serve`].
@@ -163,9 +163,9 @@ pub enum GateCommand {
 modelvet gate rescan --all --policy modelvet.toml\n  \
 modelvet gate rescan --repo org/model --format json\n  \
 modelvet gate --server http://127.0.0.1:8765 --token mvg_… rescan --all\n\n\
-Blobs are never fetched again: those without a scan by this modelvet version and scan settings are\n\
-scanned again from the blob store; every file is then decided with the policy and the gate's waivers.\n\
-Each changed verdict is written to the audit log (event `rescan`). With --server, the running gate's\n\
+Blobs are never fetched again: those without a scan by this modelvet version and scan settings are \
+scanned again from the blob store; every file is then decided with the policy and the gate's waivers. \
+Each changed verdict is written to the audit log (event `rescan`). With --server, the running gate's \
 policy is used (restart it with the new policy first); without, --policy/--no-policy/--fail-on as for serve.")]
     Rescan {
         /// Only this repository (ORG/NAME).
@@ -240,8 +240,8 @@ HF_ENDPOINT=http://127.0.0.1:8765 python -c 'from huggingface_hub import snapsho
 A file that fails the policy is refused with 403 and a reason naming the file and the rule; a file still\n\
 being fetched and scanned is answered 429 with Retry-After (the client retries). HF_TOKEN in the gate's\n\
 environment is sent to the upstream. Details: docs/gate.md.\n\n\
-Access: clients send a gate token (`modelvet gate token create`) as HF_TOKEN. Without one they may read\n\
-only while the gate listens on loopback (--no-anonymous / --allow-anonymous change that). The web page\n\
+Access: clients send a gate token (`modelvet gate token create`) as HF_TOKEN. Without one they may read \
+only while the gate listens on loopback (--no-anonymous / --allow-anonymous change that). The web page \
 is at /ui, the admin API (admin tokens) under /admin/api/.\n\n\
 Exit codes: 0 stopped by Ctrl-C or SIGTERM, 2 could not start (bad policy, data folder, address).")]
 pub struct ServeArgs {
