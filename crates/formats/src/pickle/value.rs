@@ -23,7 +23,8 @@ pub enum Value {
     /// A `str` (lossily decoded; `len` is the real length in bytes).
     Str(Rc<Text>),
     Bytes(Rc<Blob>),
-    Tuple(Rc<Vec<Value>>),
+    /// One allocation for the items (tuples are immutable).
+    Tuple(Rc<[Value]>),
     List(Rc<RefCell<Seq>>),
     Dict(Rc<RefCell<Map>>),
     Set(Rc<RefCell<Seq>>),
@@ -178,7 +179,7 @@ impl Value {
     /// Items of a tuple or list (the kept ones).
     pub fn items(&self) -> Vec<Value> {
         match self.resolved() {
-            Value::Tuple(t) => t.as_ref().clone(),
+            Value::Tuple(t) => t.to_vec(),
             Value::List(l) => l.borrow().items.clone(),
             Value::FrozenSet(t) => t.as_ref().clone(),
             Value::Set(l) => l.borrow().items.clone(),
@@ -212,7 +213,8 @@ impl Value {
             return false;
         }
         let children: Vec<Value> = match self {
-            Value::Tuple(t) | Value::FrozenSet(t) => t.as_ref().clone(),
+            Value::Tuple(t) => t.to_vec(),
+            Value::FrozenSet(t) => t.as_ref().clone(),
             Value::List(l) | Value::Set(l) => l.borrow().items.clone(),
             Value::Dict(d) => d.borrow().items.iter().flat_map(|(k, v)| [k.clone(), v.clone()]).collect(),
             Value::Call(c) => {
