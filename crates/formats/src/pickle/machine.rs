@@ -581,7 +581,7 @@ impl<'s> Machine<'s> {
                 if let Arg::Bytes(b) = o.arg {
                     let Blob { data, len, offset } = b;
                     let v = match String::from_utf8(data) {
-                        Ok(s) => Value::Str(Rc::new(Text { s, len, offset })),
+                        Ok(s) => str_value(s, len, offset),
                         Err(e) => Value::Bytes(Rc::new(Blob { data: e.into_bytes(), len, offset })),
                     };
                     self.push(v);
@@ -594,7 +594,7 @@ impl<'s> Machine<'s> {
                 }
                 Arg::Text { s, offset } => {
                     let len = s.len() as u64;
-                    self.push(Value::Str(Rc::new(Text { s, len, offset })));
+                    self.push(str_value(s, len, offset));
                 }
                 _ => {}
             },
@@ -759,8 +759,13 @@ impl<'s> Machine<'s> {
                 let n = self.pop(at, name);
                 let m = self.pop(at, name);
                 let v = match (m.resolved(), n.resolved()) {
-                    (Value::Str(m), Value::Str(n)) => {
-                        let (m, n) = (m.s.clone(), n.s.clone());
+                    (Value::Str(_) | Value::StrPart(_), Value::Str(_) | Value::StrPart(_)) => {
+                        let text = |v: &Value| match v {
+                            Value::Str(t) => t.to_string(),
+                            Value::StrPart(t) => t.s.clone(),
+                            _ => String::new(),
+                        };
+                        let (m, n) = (text(m.resolved()), text(n.resolved()));
                         self.import(&m, &n, Via::StackGlobal, at)
                     }
                     (Value::Unknown(_), _) | (_, Value::Unknown(_)) => {
@@ -1198,7 +1203,7 @@ impl<'s> Machine<'s> {
         self.sink.event(&Event::Build { target, state: &state, offset: at });
         if let Value::Call(obj) = target {
             // An instance whose __setstate__ was set by an earlier BUILD: this BUILD calls it.
-            let hook = obj.attrs.borrow().iter().rev().find(|(k, _)| k.s == "__setstate__").map(|(_, v)| v.clone());
+            let hook = obj.attrs.borrow().iter().rev().find(|(k, _)| &**k == "__setstate__").map(|(_, v)| v.clone());
             if let Some(hook) = hook {
                 let _ = self.call(hook, Value::Tuple(Rc::new([state])), None, "BUILD", at);
                 return;
@@ -1214,7 +1219,6 @@ impl<'s> Machine<'s> {
                     for (k, v) in &d.borrow().items {
                         // A complete `str` key (what `as_str` accepts), shared rather than copied.
                         if let Value::Str(k) = k.resolved()
-                            && k.s.len() as u64 == k.len
                             && attrs.len() < self.limits.max_container_items
                         {
                             attrs.push((k.clone(), v.clone()));
@@ -1359,7 +1363,12 @@ fn owned_lossy(b: Vec<u8>) -> String {
 /// (the same text [`lossy`] would give, without a copy).
 fn text(b: Blob) -> Value {
     let s = owned_lossy(b.data);
-    Value::Str(Rc::new(Text { s, len: b.len, offset: b.offset }))
+    str_value(s, b.len, b.offset)
+}
+
+/// A `str` value: complete text in one allocation, a prefix with its real length otherwise.
+fn str_value(s: String, len: u64, offset: u64) -> Value {
+    if s.len() as u64 == len { Value::Str(s.into()) } else { Value::StrPart(Rc::new(Text { s, len, offset })) }
 }
 
 fn bytes_value(data: Vec<u8>) -> Value {
@@ -1438,10 +1447,12 @@ fn code_info(argv: &[Value]) -> CodeInfo {
     let mut budget = 10_000usize;
     for a in argv {
         a.walk(&mut budget, &mut |v| {
-            if let Value::Str(t) = v
-                && strings.len() < 512
-            {
-                strings.push(t.s.clone());
+            if strings.len() < 512 {
+                match v {
+                    Value::Str(t) => strings.push(t.to_string()),
+                    Value::StrPart(t) => strings.push(t.s.clone()),
+                    _ => {}
+                }
             }
             true
         });
