@@ -27,6 +27,8 @@
 //!
 //! Bounded: every request has a timeout and every round a deadline.
 #![forbid(unsafe_code)]
+// A command-line report: printing is its job.
+#![allow(clippy::print_stdout)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
