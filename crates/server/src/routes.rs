@@ -310,11 +310,7 @@ fn next_link(link: &str, upstream: &str, headers: &HeaderMap) -> Option<HeaderVa
     }
     let part = link.split(',').find(|p| p.contains("rel=\"next\""))?;
     let url = part.trim().strip_prefix('<')?.split('>').next()?;
-    let upstream_origin = {
-        let s = upstream.find("://").map_or(0, |i| i + 3);
-        &upstream[..upstream[s..].find('/').map_or(upstream.len(), |i| s + i)]
-    };
-    let rest = url.strip_prefix(upstream_origin)?;
+    let rest = crate::upstream::same_origin_rest(url, upstream)?;
     if !rest.starts_with("/api/") || !rest.bytes().all(|b| b.is_ascii_graphic() && b != b'>' && b != b'<') {
         return None;
     }
