@@ -394,7 +394,7 @@ fn place(local: &Path, size: u64, chunks: &Chunks) -> Result<(), HfError> {
 /// range for a `start` past 0 (the caller reads the file whole); for
 /// `start == 0` it is the first bytes of its whole answer, the rest unread.
 #[allow(clippy::too_many_arguments)]
-async fn read_range(
+pub(crate) async fn read_range(
     upstream: &Upstream,
     repo: &RepoId,
     commit: &str,

@@ -182,6 +182,9 @@ struct Hub {
     stall_ms: AtomicU64,
     /// Answer range requests with the whole file (`200`), as some servers do.
     ignore_range: std::sync::atomic::AtomicBool,
+    /// Whole-file answers carry a wrong last byte (content that is not what
+    /// the listing's SHA-256 says).
+    corrupt: std::sync::atomic::AtomicBool,
     /// Content bytes sent (bodies of downloads and ranges).
     bytes_sent: AtomicU64,
     /// Origin of the "CDN" (another host name for the same server, so the
@@ -224,6 +227,7 @@ impl TestHub {
             stall_ms: AtomicU64::new(0),
             ignore_range: std::sync::atomic::AtomicBool::new(false),
             bytes_sent: AtomicU64::new(0),
+            corrupt: std::sync::atomic::AtomicBool::new(false),
             cdn: format!("http://localhost:{}", addr.port()),
             origin: format!("http://{addr}"),
         });
@@ -269,6 +273,11 @@ impl TestHub {
     /// Makes the hub answer range requests with the whole file (`200`).
     pub fn set_ignore_range(&self, on: bool) {
         self.hub.ignore_range.store(on, Ordering::Relaxed);
+    }
+
+    /// Makes whole-file answers end with a wrong byte (ranges stay true).
+    pub fn set_corrupt(&self, on: bool) {
+        self.hub.corrupt.store(on, Ordering::Relaxed);
     }
 
     /// Content bytes of the bodies answered so far (a body counts whole when
@@ -511,7 +520,14 @@ fn send(hub: &Hub, content: &Content, req: &HeaderMap, mut h: HeaderMap) -> Resp
         Content::Bytes(b) => {
             let (a, e) = (start as usize, (start + n) as usize);
             hub.bytes_sent.fetch_add(n, Ordering::Relaxed);
-            (status, h, body(hub, b[a..e].to_vec())).into_response()
+            let mut bytes = b[a..e].to_vec();
+            if status == StatusCode::OK
+                && hub.corrupt.load(Ordering::Relaxed)
+                && let Some(last) = bytes.last_mut()
+            {
+                *last ^= 0xff;
+            }
+            (status, h, body(hub, bytes)).into_response()
         }
         Content::Disk { .. } if n <= 8 << 20 => match content.read(start, n) {
             Ok(bytes) => {

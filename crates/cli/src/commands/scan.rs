@@ -169,7 +169,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         match t.to_str().and_then(HfTarget::parse) {
             None => local_targets.push(t.clone()),
             Some(Err(e)) => failures.push(ScanFailure { path: t.display().to_string(), message: e.to_string() }),
-            Some(Ok(target)) => match download_repo(&target, &limits, !policy.signing.require) {
+            Some(Ok(target)) => match download_repo(&target, &limits, !(policy.signing.require || args.whole_files)) {
                 Ok(mut d) => {
                     // Safetensors and GGUF files (and ONNX external data): scanned
                     // from HTTP ranges, reading only what the scanner reads.
