@@ -272,6 +272,7 @@ fn scan_hf_reads_headers_by_ranges_and_says_how_much_it_read() {
     let target = |p: &str| {
         v["targets"].as_array().unwrap().iter().find(|t| t["path"] == format!("hf://acme/ranged@{c}/{p}")).unwrap()
     };
+    assert_eq!(v["targets"].as_array().unwrap().len(), 4, "each file once, and the folder: {v}");
     let g = target("model-q4.gguf");
     assert_eq!(g["verdict"], "blocked", "{g}");
     assert_eq!(g["sha256"], gguf_sha.as_str(), "the repository's LFS SHA-256, not a hash of what was read");

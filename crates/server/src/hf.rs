@@ -119,6 +119,8 @@ pub struct Downloaded {
     pub snapshot: Snapshot,
     upstream: Upstream,
     pending: Vec<RemoteFile>,
+    /// Where the files chosen for ranges are in the folder (placeholders).
+    ranged_local: Vec<PathBuf>,
 }
 
 impl Downloaded {
@@ -132,10 +134,11 @@ impl Downloaded {
         format!("hf://{}@{}", self.target.repo, self.snapshot.commit)
     }
 
-    /// True for a file of the folder that holds only the ranges read so far:
-    /// it is scanned by [`Downloaded::scan_ranged`], not from the disk.
+    /// True for a file of the folder chosen for ranges: it is scanned by
+    /// [`Downloaded::scan_ranged`] (from its ranges, or downloaded whole
+    /// there), not by walking the folder.
     pub fn is_ranged(&self, local: &Path) -> bool {
-        self.pending.iter().any(|f| f.local == local)
+        self.ranged_local.iter().any(|f| f == local)
     }
 
     /// Scans the files chosen for range reads, each exactly as a scan of
@@ -199,7 +202,8 @@ pub fn download_temp(
         .build()
         .map_err(|e| HfError::Io { path: dir.path().to_path_buf(), source: e })?;
     let (snapshot, pending) = rt.block_on(download_async(&upstream, target, dir.path(), limits))?;
-    Ok(Downloaded { dir, target: target.clone(), snapshot, upstream, pending })
+    let ranged_local = pending.iter().map(|f| f.local.clone()).collect();
+    Ok(Downloaded { dir, target: target.clone(), snapshot, upstream, pending, ranged_local })
 }
 
 /// Downloads every file of `target` at one commit into `dest` (an empty
