@@ -1,7 +1,9 @@
-//! Fetching a whole repository from a Hub-compatible endpoint into a local
-//! folder, for `modelvet scan hf://ORG/NAME[@REV]`: the same client the gate
-//! uses, with the same checks (validated names and paths, sizes and SHA-256
-//! verified, bounded answers).
+//! Reading a repository from a Hub-compatible endpoint for `modelvet scan
+//! hf://ORG/NAME[@REV]`: the same client the gate uses, with the same checks
+//! (validated names and paths, sizes and SHA-256 verified, bounded answers).
+//! Safetensors and GGUF files and ONNX external data are scanned from HTTP
+//! ranges, only as far as the scanner reads them ([`Downloaded::scan_ranged`]);
+//! every other file is downloaded whole into a temporary folder.
 
 use std::collections::HashSet;
 use std::io::{Seek, SeekFrom, Write};
