@@ -22,6 +22,7 @@ pub mod hf;
 pub mod judge;
 pub mod lookalike;
 pub mod names;
+pub mod ranged;
 pub mod routes;
 pub mod store;
 pub mod upstream;
