@@ -411,8 +411,9 @@ Exit codes: 0 nothing blocks, 1 at least one blocking finding (at or above the f
 )]
 pub struct ScanArgs {
     /// Files or folders to scan (folders are walked recursively), or `hf://ORG/NAME[@REV]`: a
-    /// repository on the Hub (`HF_ENDPOINT`, default https://huggingface.co; `HF_TOKEN`), downloaded
-    /// to a temporary folder and scanned.
+    /// repository on the Hub (`HF_ENDPOINT`, default https://huggingface.co; `HF_TOKEN`), scanned
+    /// where it lives: safetensors/GGUF headers and ONNX external data by HTTP ranges, other files
+    /// downloaded to a temporary folder.
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<PathBuf>,
 
@@ -466,6 +467,11 @@ pub struct ScanArgs {
     /// Record each file's SHA-256 in the report (reads every byte; scanning alone reads only what each format needs).
     #[arg(long)]
     pub hash: bool,
+
+    /// For `hf://` targets, download every file whole instead of reading headers by HTTP ranges
+    /// (then every SHA-256 is computed here rather than taken from the repository's LFS pointers).
+    #[arg(long)]
+    pub whole_files: bool,
 
     /// Largest file or archive member scanned, e.g. 512M, 300G.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]

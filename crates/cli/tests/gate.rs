@@ -235,3 +235,56 @@ fn scan_hf_checks_the_repository_name() {
     let t = v["targets"].as_array().unwrap().iter().find(|t| t["path"] == "hf://someone/Llama-3-8B-Instruct").unwrap();
     assert_eq!(t["findings"][0]["rule"], "HUB002", "{t}");
 }
+
+#[test]
+fn scan_hf_reads_headers_by_ranges_and_says_how_much_it_read() {
+    // An 8 MiB safetensors file and a GGUF whose chat template runs code
+    // (in its header), with 4 MiB of tensor data after it.
+    let header = br#"{"w":{"dtype":"F32","shape":[2097152],"data_offsets":[0,8388608]}}"#;
+    let mut weights = (header.len() as u64).to_le_bytes().to_vec();
+    weights.extend_from_slice(header);
+    weights.resize(weights.len() + (8 << 20), 0);
+    let mut gguf = common::fixture("malicious/gguf/ssti_cycler_globals_popen.gguf.hex");
+    gguf.resize(gguf.len() + (4 << 20), 0);
+    let gguf_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&gguf));
+    let repo = Repo::new("acme/ranged")
+        .file("config.json", b"{}".to_vec())
+        .file("model.safetensors", weights)
+        .file("model-q4.gguf", gguf);
+    let hub = TestHub::start(vec![repo]).unwrap();
+    let c = hub.commit("acme/ranged").unwrap();
+    let out = modelvet()
+        .args(["scan", "--no-policy", "--format", "json", "hf://acme/ranged"])
+        .env("HF_ENDPOINT", hub.url())
+        .assert()
+        .code(1);
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let remote = &v["remote"][0];
+    assert_eq!(remote["repository"], format!("hf://acme/ranged@{c}"));
+    assert_eq!(remote["files"], 3);
+    let (read, total) = (remote["bytes_read"].as_u64().unwrap(), remote["repository_bytes"].as_u64().unwrap());
+    assert!(total > 12 << 20 && read < 200_000, "read {read} of {total}");
+    let mut ranged: Vec<&str> = remote["range_read"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    ranged.sort_unstable();
+    assert_eq!(
+        ranged,
+        [format!("hf://acme/ranged@{c}/model-q4.gguf"), format!("hf://acme/ranged@{c}/model.safetensors")]
+    );
+    let target = |p: &str| {
+        v["targets"].as_array().unwrap().iter().find(|t| t["path"] == format!("hf://acme/ranged@{c}/{p}")).unwrap()
+    };
+    assert_eq!(v["targets"].as_array().unwrap().len(), 4, "each file once, and the folder: {v}");
+    let g = target("model-q4.gguf");
+    assert_eq!(g["verdict"], "blocked", "{g}");
+    assert_eq!(g["sha256"], gguf_sha.as_str(), "the repository's LFS SHA-256, not a hash of what was read");
+    assert_eq!(target("model.safetensors")["verdict"], "pass");
+
+    let out =
+        modelvet().args(["scan", "--no-policy", "hf://acme/ranged"]).env("HF_ENDPOINT", hub.url()).assert().code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains(&format!("hf://acme/ranged@{c}: read ")), "{text}");
+    assert!(
+        text.contains("(3 files); 2 files by ranges (headers only)") || text.contains("2 files by ranges"),
+        "{text}"
+    );
+}

@@ -27,7 +27,7 @@ pub fn inline_array(obj: &Call) -> Option<Result<InlineArray, String>> {
         return None;
     }
     let attrs = obj.attrs.borrow();
-    let get = |k: &str| attrs.iter().rev().find(|(n, _)| n.s == k).map(|(_, v)| v.clone());
+    let get = |k: &str| attrs.iter().rev().find(|(n, _)| &**n == k).map(|(_, v)| v.clone());
     Some((|| {
         let dtype = get("dtype").ok_or("no dtype")?;
         let shape = get("shape").ok_or("no shape")?;

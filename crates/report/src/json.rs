@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use modelvet_engine::{Action, Finding, Location, Severity, WaiverUse};
 use serde::Serialize;
 
-use crate::{BaselineInfo, Emitter, PolicyInfo, Report, ScanFailure, Summary, Verdict};
+use crate::{BaselineInfo, Emitter, PolicyInfo, RemoteRead, Report, ScanFailure, Summary, Verdict};
 
 /// Version of the JSON layout; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -24,6 +24,8 @@ struct Doc<'a> {
     policy: Option<&'a PolicyInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline: Option<&'a BaselineInfo>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    remote: &'a [RemoteRead],
     summary: Summary,
     targets: Vec<Target<'a>>,
     errors: &'a [ScanFailure],
@@ -93,6 +95,7 @@ impl Emitter for Json {
             elapsed_ms: report.elapsed_ms,
             policy: report.run.policy.as_ref(),
             baseline: report.run.baseline.as_ref(),
+            remote: &report.run.remote,
             summary: report.summary(),
             targets: report
                 .targets

@@ -57,6 +57,22 @@ pub struct BaselineInfo {
     pub suppressed: usize,
 }
 
+/// What a scan of a remote repository (`hf://ORG/NAME@COMMIT`) read of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemoteRead {
+    /// `hf://ORG/NAME@COMMIT`.
+    pub repository: String,
+    /// Files listed at the commit.
+    pub files: usize,
+    /// Sum of their sizes.
+    pub repository_bytes: u64,
+    /// File content bytes received (whole files and ranges).
+    pub bytes_read: u64,
+    /// Files scanned from HTTP ranges (only what the scanner read of them;
+    /// their `sha256` is the repository's LFS pointer, not computed here).
+    pub range_read: Vec<String>,
+}
+
 /// Facts about the run as a whole.
 #[derive(Debug, Clone, Default)]
 pub struct RunInfo {
@@ -67,6 +83,8 @@ pub struct RunInfo {
     /// Folder that report paths are made relative to in SARIF (the repository
     /// root); `None` keeps them as scanned.
     pub root: Option<PathBuf>,
+    /// Remote repositories scanned, and how much of each was read.
+    pub remote: Vec<RemoteRead>,
 }
 
 /// Everything an emitter needs to write a report.

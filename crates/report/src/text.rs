@@ -139,6 +139,24 @@ impl Emitter for Text {
             s.low,
             report.fail_on
         )?;
+        for r in &report.run.remote {
+            let pct =
+                if r.repository_bytes == 0 { 100.0 } else { r.bytes_read as f64 * 100.0 / r.repository_bytes as f64 };
+            let ranged = match r.range_read.len() {
+                0 => String::new(),
+                1 => "; 1 file by ranges (headers only)".to_string(),
+                n => format!("; {n} files by ranges (headers only)"),
+            };
+            let pct = if pct > 0.0 && pct < 0.01 { "<0.01".to_string() } else { format!("{pct:.2}") };
+            let line = format!(
+                "{}: read {} of {} ({pct}%, {} files){ranged}",
+                r.repository,
+                human_bytes(r.bytes_read),
+                human_bytes(r.repository_bytes),
+                r.files
+            );
+            writeln!(out, "{}", self.paint(DIM, &line))?;
+        }
         if let Some(p) = &report.run.policy {
             writeln!(
                 out,

@@ -16,6 +16,7 @@ use modelvet_engine::{Finding, Limits, Options, Scanner, Severity, TargetReport}
 use sha2::{Digest, Sha256};
 
 use crate::db::{GateWaiver, StoredScan};
+use crate::ranged::{Chunks, Miss, RangeReader};
 
 /// The gate's verdict on one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +111,20 @@ impl Judge {
             f.location.path = name.to_string();
         }
         Ok(report)
+    }
+
+    /// Scans the file `name` from the byte ranges fetched so far, as
+    /// [`Judge::scan`] would scan the whole file; with the first read of
+    /// bytes not fetched (then the report is not the file's: fetch and scan again).
+    pub fn scan_ranges(&self, name: &str, chunks: &Chunks, scratch: &Path) -> (TargetReport, Option<Miss>) {
+        let base = name.rsplit('/').next().filter(|b| !b.is_empty() && *b != "." && *b != "..").unwrap_or("file");
+        let mut r = RangeReader::new(chunks);
+        let mut report = self.scanner.scan_source(&scratch.join(base), &mut r, chunks.len(), None);
+        report.path = name.to_string();
+        for f in &mut report.findings {
+            f.location.path = name.to_string();
+        }
+        (report, r.miss())
     }
 
     /// A report as stored in the database.

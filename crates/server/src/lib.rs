@@ -25,6 +25,7 @@ pub mod hf;
 pub mod judge;
 pub mod lookalike;
 pub mod names;
+pub mod ranged;
 pub mod rescan;
 pub mod routes;
 pub mod store;

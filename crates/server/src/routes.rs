@@ -20,7 +20,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::auth::{self, AuthError, Identity, Scope};
 use crate::db::{AuditEntry, FileKey, StoredVerdict};
-use crate::gate::{Failure, Gate, Ready, wait};
+use crate::gate::{Failure, Gate, Ready, Streaming, Waited};
 use crate::judge::{SCANNER_VERSION, Verdict};
 use crate::lookalike::Hold;
 use crate::names::{self, RepoId, encode_segment, is_commit};
@@ -413,11 +413,7 @@ fn next_link(link: &str, upstream: &str, headers: &HeaderMap) -> Option<HeaderVa
     }
     let part = link.split(',').find(|p| p.contains("rel=\"next\""))?;
     let url = part.trim().strip_prefix('<')?.split('>').next()?;
-    let upstream_origin = {
-        let s = upstream.find("://").map_or(0, |i| i + 3);
-        &upstream[..upstream[s..].find('/').map_or(upstream.len(), |i| s + i)]
-    };
-    let rest = url.strip_prefix(upstream_origin)?;
+    let rest = crate::upstream::same_origin_rest(url, upstream)?;
     if !rest.starts_with("/api/") || !rest.bytes().all(|b| b.is_ascii_graphic() && b != b'>' && b != b'<') {
         return None;
     }
@@ -522,16 +518,22 @@ async fn resolve_get(
                 Ok(Some(r)) => (key, r),
                 Ok(None) => {
                     let rx = gate.start(key.clone(), repo.clone(), meta);
-                    match wait(rx, gate.limits.scan_wait).await {
-                        Some(Ok(r)) => (key, r),
-                        Some(Err(f)) => return failure(&f, Some(&key.commit)),
-                        None => return pending(&gate, &key),
+                    // A file judged by its header streams while it is fetched (whole-file GETs).
+                    let whole = headers.get(header::RANGE).is_none();
+                    match gate.wait_or_stream(rx, &key, gate.limits.scan_wait, whole).await {
+                        Waited::Done(Ok(r)) => (key, r),
+                        Waited::Done(Err(f)) => return failure(&f, Some(&key.commit)),
+                        Waited::Stream(s) => {
+                            let ready = Ready { record: s.record.clone(), report: s.report.clone() };
+                            return decide_and_serve(&gate, &key, &rev, ready, &headers, Some(s), &who.name).await;
+                        }
+                        Waited::Pending => return pending(&gate, &key),
                     }
                 }
             }
         }
     };
-    decide_and_serve(&gate, &key, &rev, ready, &headers, &who.name).await
+    decide_and_serve(&gate, &key, &rev, ready, &headers, None, &who.name).await
 }
 
 /// `429` + `Retry-After`: the file is still being fetched or scanned.
@@ -549,6 +551,7 @@ async fn decide_and_serve(
     rev: &str,
     ready: Ready,
     headers: &HeaderMap,
+    stream: Option<Arc<Streaming>>,
     who: &str,
 ) -> Response {
     let sha = ready.record.sha256.clone();
@@ -597,7 +600,13 @@ async fn decide_and_serve(
         Verdict::Allowed | Verdict::Waived => {
             let counter = if d.verdict == Verdict::Waived { &gate.counters.waived } else { &gate.counters.allowed };
             counter.fetch_add(1, Ordering::Relaxed);
-            let mut r = serve_blob(gate, key, &ready.record.sha256, &ready.record.etag, headers).await;
+            let mut r = match stream {
+                Some(s) => {
+                    let h = file_headers(&key.commit, &ready.record.etag, ready.record.size);
+                    (StatusCode::OK, h, s.body(&gate.store)).into_response()
+                }
+                None => serve_blob(gate, key, &ready.record.sha256, &ready.record.etag, headers).await,
+            };
             if d.verdict == Verdict::Waived {
                 r.headers_mut()
                     .insert(HeaderName::from_static("x-hf-warning"), header_text(&format!("modelvet; {}", d.message)));

@@ -40,6 +40,11 @@ pub trait PendingBlob: Write + Send {
     fn written(&self) -> u64;
     /// Makes the blob visible under its SHA-256 (durably) and returns it.
     fn commit(self: Box<Self>) -> io::Result<BlobInfo>;
+    /// A local file holding the bytes written so far, readable while they
+    /// are written (the gate streams them to clients); `None` if there is none.
+    fn local_path(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// Blobs in a folder: `DIR/sha256/ab/abcdef…`, temporary files in `DIR/tmp`.
@@ -131,6 +136,10 @@ impl Write for LocalPending {
 }
 
 impl PendingBlob for LocalPending {
+    fn local_path(&self) -> Option<PathBuf> {
+        Some(self.tmp.clone())
+    }
+
     fn written(&self) -> u64 {
         self.written
     }

@@ -156,14 +156,67 @@ impl Upstream {
         }
         Ok(resp)
     }
+
+    /// Asks for bytes `[start, end)` of a file of `size` bytes at a commit
+    /// (redirects followed). A server that ignores `Range` and answers the
+    /// whole file is [`Ranged::Whole`]: the caller reads what it needs and drops it.
+    pub async fn get_range(
+        &self,
+        repo: &RepoId,
+        commit: &str,
+        path: &str,
+        start: u64,
+        end: u64,
+        size: u64,
+    ) -> Result<Ranged, UpstreamError> {
+        if start >= end || end > size {
+            return Err(invalid("empty or out-of-file range asked"));
+        }
+        let url = self.resolve_url(repo, commit, path);
+        let resp = self
+            .request(&self.content, Method::GET, &url)
+            .header(reqwest::header::RANGE, format!("bytes={start}-{}", end - 1))
+            .send()
+            .await
+            .map_err(transport)?;
+        match resp.status() {
+            StatusCode::OK => Ok(Ranged::Whole(resp)),
+            StatusCode::PARTIAL_CONTENT => {
+                let want = format!("bytes {start}-{}/{size}", end - 1);
+                match header(resp.headers(), "content-range") {
+                    Some(cr) if cr == want => Ok(Ranged::Partial(resp)),
+                    Some(cr) => Err(UpstreamError::Invalid(format!("asked for {want}, got Content-Range {cr}"))),
+                    None => Err(invalid("206 without Content-Range")),
+                }
+            }
+            _ => Err(status_error(resp).await),
+        }
+    }
 }
 
-fn origin(base: &str) -> &str {
+/// The answer to a range request.
+#[derive(Debug)]
+pub enum Ranged {
+    /// `206` with exactly the bytes asked for.
+    Partial(reqwest::Response),
+    /// `200`: the server ignored `Range` and sends the whole file.
+    Whole(reqwest::Response),
+}
+
+/// The origin (`scheme://host[:port]`) of a URL: the one parser for the
+/// gate's redirect, paging and `Link` checks.
+pub fn origin(base: &str) -> &str {
     let after_scheme = base.find("://").map_or(0, |i| i + 3);
     match base[after_scheme..].find('/') {
         Some(i) => &base[..after_scheme + i],
         None => base,
     }
+}
+
+/// The path and query of a URL on `base`'s origin, `None` for another origin.
+pub fn same_origin_rest<'u>(url: &'u str, base: &str) -> Option<&'u str> {
+    let rest = url.strip_prefix(origin(base))?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
 }
 
 fn header(h: &HeaderMap, name: &str) -> Option<String> {

@@ -318,3 +318,92 @@ async fn a_well_known_model_name_under_an_unknown_publisher_is_held() {
     let r = c.get(format!("{}/someone/my-classifier/resolve/main/config.json", gate.url())).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+/// A safetensors header followed by `data` zero bytes of tensor data.
+fn big_safetensors(data: usize) -> Vec<u8> {
+    let header = format!(r#"{{"w":{{"dtype":"F32","shape":[{}],"data_offsets":[0,{data}]}}}}"#, data / 4);
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(header.as_bytes());
+    out.resize(out.len() + data, 0);
+    out
+}
+
+fn streaming_hub() -> (modelvet_testhub::TestHub, Vec<u8>) {
+    let weights = big_safetensors(8 << 20);
+    let mut evil = fixture("malicious/gguf/ssti_cycler_globals_popen.gguf.hex");
+    evil.resize(evil.len() + (4 << 20), 0);
+    let repo = modelvet_testhub::Repo::new("acme/big")
+        .file("config.json", b"{}".to_vec())
+        .file("model.safetensors", weights.clone())
+        .file("model.gguf", evil);
+    (modelvet_testhub::TestHub::start(vec![repo]).unwrap(), weights)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn header_formats_stream_while_fetched_and_are_verified_at_the_end() {
+    let (hub, weights) = streaming_hub();
+    // Every upstream body pauses half-way for 3 s: the client's answer starts
+    // before the gate has the whole file.
+    hub.set_stall(Duration::from_secs(3));
+    let data = tempfile::tempdir().unwrap();
+    let gate = gate(&hub.url(), data.path(), Duration::from_secs(20));
+    let commit = hub.commit("acme/big").unwrap();
+    let key = modelvet_server::db::FileKey {
+        repo: "acme/big".into(),
+        commit: commit.clone(),
+        path: "model.safetensors".into(),
+    };
+    let r = client().get(format!("{}/acme/big/resolve/main/model.safetensors", gate.url())).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(h(&r, "content-length"), weights.len().to_string());
+    assert!(gate.gate().db.file(&key).unwrap().is_none(), "answered before the gate had the whole file");
+    let body = r.bytes().await.unwrap();
+    assert_eq!(body.len(), weights.len());
+    assert!(body[..] == weights[..], "the streamed body is the file");
+    // Stored and recorded once verified; the header's scan is kept (one scan).
+    let rec = gate.gate().db.file(&key).unwrap().expect("recorded after the fetch");
+    assert_eq!(rec.sha256, hex::encode(Sha256::digest(&weights)));
+    assert_eq!(gate.gate().counters.scans.load(std::sync::atomic::Ordering::Relaxed), 1);
+    hub.set_stall(Duration::ZERO);
+    let again =
+        client().get(format!("{}/acme/big/resolve/{commit}/model.safetensors", gate.url())).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.bytes().await.unwrap().len(), weights.len());
+
+    // A chat template that runs code is in the GGUF header: blocked from the
+    // header, before the body is fetched.
+    hub.set_stall(Duration::from_secs(3));
+    let r = client().get(format!("{}/acme/big/resolve/main/model.gguf", gate.url())).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(
+        h(&r, "x-error-message").contains("Blocked by modelvet policy: acme/big/model.gguf"),
+        "{}",
+        h(&r, "x-error-message")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_streamed_file_whose_content_is_not_what_the_upstream_stated_is_cut_off_and_not_kept() {
+    let (hub, weights) = streaming_hub();
+    hub.set_corrupt(true);
+    let data = tempfile::tempdir().unwrap();
+    let gate = gate(&hub.url(), data.path(), Duration::from_secs(20));
+    let commit = hub.commit("acme/big").unwrap();
+    let r = client().get(format!("{}/acme/big/resolve/main/model.safetensors", gate.url())).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = r.bytes().await;
+    match body {
+        Err(_) => {}
+        Ok(b) => panic!("the client received {} of {} bytes without an error", b.len(), weights.len()),
+    }
+    let key = modelvet_server::db::FileKey { repo: "acme/big".into(), commit, path: "model.safetensors".into() };
+    // Wait for the job to end, then: nothing recorded, nothing served.
+    for _ in 0..50 {
+        if gate.gate().counters.upstream_errors.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(gate.gate().counters.upstream_errors.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    assert!(gate.gate().db.file(&key).unwrap().is_none());
+}

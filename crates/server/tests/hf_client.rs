@@ -166,3 +166,23 @@ fn transformers_loads_a_clean_model_and_names_the_rule_of_a_blocked_one() {
     assert!(text.contains("Blocked by modelvet policy: acme/evil/pytorch_model.bin"), "{}", v["evil"]);
     assert!(text.contains("PKL001"), "{text}");
 }
+
+#[test]
+fn stock_clients_receive_a_large_safetensors_file_while_the_gate_still_fetches_it() {
+    let Some(py) = python() else { return };
+    // 8 MiB of weights; the upstream pauses every body half-way for 3 s.
+    let header = br#"{"w":{"dtype":"F32","shape":[2097152],"data_offsets":[0,8388608]}}"#;
+    let mut weights = (header.len() as u64).to_le_bytes().to_vec();
+    weights.extend_from_slice(header);
+    weights.resize(weights.len() + (8 << 20), 7);
+    let hub = TestHub::start(vec![Repo::new("acme/concurrent").file("model.safetensors", weights.clone())]).unwrap();
+    hub.set_stall(Duration::from_secs(3));
+    let data = tempfile::tempdir().unwrap();
+    let gate = gate(&hub.url(), data.path(), Duration::from_secs(5));
+    let v = run_phase(&py, &gate.url(), "concurrent");
+    assert_eq!(v["sizes"], serde_json::json!(vec![weights.len(); 4]), "{v}");
+    // One header range and one body from the upstream; one scan (of the header).
+    assert_eq!(hub.fetches("acme/concurrent/model.safetensors"), 2);
+    assert_eq!(gate.gate().counters.scans.load(Ordering::Relaxed), 1);
+    assert_eq!(gate.gate().counters.upstream_fetches.load(Ordering::Relaxed), 1);
+}

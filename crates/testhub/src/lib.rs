@@ -8,12 +8,17 @@
 //! route with `X-Linked-Etag`/`X-Linked-Size`, `EntryNotFound` and
 //! `RevisionNotFound` codes, tree paging through `Link`, and Xet metadata
 //! (`xetHash`, `X-Xet-Hash`, a `rel="xet-auth"` link) that a gate must strip.
-//! It counts content downloads per file so tests can prove single-flight.
+//! It counts content downloads per file so tests can prove single-flight,
+//! and the content bytes it sent. It answers `Range: bytes=a-b` requests with
+//! `206` (or ignores them, [`TestHub::set_ignore_range`], like some servers),
+//! and can serve files from the disk ([`Repo::disk_file`]) so that
+//! gigabyte-sized layouts are sparse files rather than memory.
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -35,8 +40,60 @@ const PAGE: usize = 3;
 pub struct Repo {
     pub id: String,
     pub commit: String,
-    pub files: Vec<(String, Vec<u8>)>,
+    pub files: Vec<(String, Content)>,
 }
+
+/// A file's bytes: in memory, or a file on the disk (read when served).
+#[derive(Debug, Clone)]
+pub enum Content {
+    Bytes(Vec<u8>),
+    Disk { path: PathBuf, size: u64, sha256: String },
+}
+
+impl Content {
+    fn len(&self) -> u64 {
+        match self {
+            Content::Bytes(b) => b.len() as u64,
+            Content::Disk { size, .. } => *size,
+        }
+    }
+
+    fn sha256(&self) -> String {
+        match self {
+            Content::Bytes(b) => sha256(b),
+            Content::Disk { sha256, .. } => sha256.clone(),
+        }
+    }
+
+    /// A git-blob-like id (40 hex).
+    fn oid(&self) -> String {
+        match self {
+            Content::Bytes(b) => blob_oid(b),
+            Content::Disk { sha256, .. } => sha256[..40].to_string(),
+        }
+    }
+
+    /// Bytes `[start, start + n)`.
+    fn read(&self, start: u64, n: u64) -> std::io::Result<Vec<u8>> {
+        match self {
+            Content::Bytes(b) => {
+                let a = usize::try_from(start).unwrap_or(usize::MAX).min(b.len());
+                let e = a.saturating_add(usize::try_from(n).unwrap_or(usize::MAX)).min(b.len());
+                Ok(b[a..e].to_vec())
+            }
+            Content::Disk { path, .. } => {
+                let mut f = std::fs::File::open(path)?;
+                f.seek(SeekFrom::Start(start))?;
+                let mut out = Vec::new();
+                f.take(n).read_to_end(&mut out)?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// Files up to this size are held in memory by [`Repo::folder`]; larger ones are read from the disk.
+const IN_MEMORY: u64 = 1 << 20;
 
 impl Repo {
     /// An empty repository; its commit id is derived from its id.
@@ -47,24 +104,60 @@ impl Repo {
 
     /// Adds a file (`path` inside the repository).
     pub fn file(mut self, path: &str, bytes: impl Into<Vec<u8>>) -> Self {
-        self.files.push((path.to_string(), bytes.into()));
+        self.files.push((path.to_string(), Content::Bytes(bytes.into())));
         self
     }
 
-    /// Adds every file of a folder (not recursive), named as in the folder.
+    /// Adds a file served from the disk (hashed once now, read when asked for).
+    pub fn disk_file(mut self, path: &str, local: &Path) -> std::io::Result<Self> {
+        let mut f = std::fs::File::open(local)?;
+        let size = f.metadata()?.len();
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        let sha256 = hex::encode(h.finalize());
+        self.files.push((path.to_string(), Content::Disk { path: local.to_path_buf(), size, sha256 }));
+        Ok(self)
+    }
+
+    /// Adds every file under a folder, recursively, named by their paths in
+    /// it (`unet/config.json`); files above 1 MiB are served from the disk.
     pub fn folder(mut self, dir: &Path) -> std::io::Result<Self> {
-        let mut names: Vec<_> = std::fs::read_dir(dir)?.filter_map(Result::ok).map(|e| e.path()).collect();
-        names.sort();
-        for p in names.into_iter().filter(|p| p.is_file()) {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            self.files.push((name, std::fs::read(&p)?));
+        let mut stack = vec![(dir.to_path_buf(), String::new())];
+        let mut found = Vec::new();
+        while let Some((d, prefix)) = stack.pop() {
+            for e in std::fs::read_dir(&d)?.filter_map(Result::ok) {
+                let name = format!("{prefix}{}", e.file_name().to_string_lossy());
+                let ft = e.file_type()?;
+                if ft.is_dir() {
+                    stack.push((e.path(), format!("{name}/")));
+                } else if ft.is_file() {
+                    found.push((name, e.path()));
+                }
+            }
+        }
+        found.sort();
+        for (name, p) in found {
+            if std::fs::metadata(&p)?.len() > IN_MEMORY {
+                self = self.disk_file(&name, &p)?;
+            } else {
+                self.files.push((name, Content::Bytes(std::fs::read(&p)?)));
+            }
         }
         Ok(self)
     }
 }
 
-fn is_lfs(path: &str) -> bool {
-    [".safetensors", ".bin", ".pt", ".pkl", ".gguf", ".onnx", ".h5"].iter().any(|e| path.ends_with(e))
+/// Stored in LFS: model files by extension, and every file above 1 MiB (the
+/// Hub refuses large files outside LFS).
+fn is_lfs(path: &str, size: u64) -> bool {
+    size > 1 << 20 || [".safetensors", ".bin", ".pt", ".pkl", ".gguf", ".onnx", ".h5"].iter().any(|e| path.ends_with(e))
 }
 
 fn sha256(b: &[u8]) -> String {
@@ -87,6 +180,13 @@ struct Hub {
     delay_ms: AtomicU64,
     /// Pause in the middle of a content download's body.
     stall_ms: AtomicU64,
+    /// Answer range requests with the whole file (`200`), as some servers do.
+    ignore_range: std::sync::atomic::AtomicBool,
+    /// Whole-file answers carry a wrong last byte (content that is not what
+    /// the listing's SHA-256 says).
+    corrupt: std::sync::atomic::AtomicBool,
+    /// Content bytes sent (bodies of downloads and ranges).
+    bytes_sent: AtomicU64,
     /// Origin of the "CDN" (another host name for the same server, so the
     /// redirect is cross-origin as on the real Hub).
     cdn: String,
@@ -125,6 +225,9 @@ impl TestHub {
             fetches: Mutex::new(HashMap::new()),
             delay_ms: AtomicU64::new(0),
             stall_ms: AtomicU64::new(0),
+            ignore_range: std::sync::atomic::AtomicBool::new(false),
+            bytes_sent: AtomicU64::new(0),
+            corrupt: std::sync::atomic::AtomicBool::new(false),
             cdn: format!("http://localhost:{}", addr.port()),
             origin: format!("http://{addr}"),
         });
@@ -165,6 +268,22 @@ impl TestHub {
     /// before the rest (a download to interrupt).
     pub fn set_stall(&self, d: Duration) {
         self.hub.stall_ms.store(d.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Makes the hub answer range requests with the whole file (`200`).
+    pub fn set_ignore_range(&self, on: bool) {
+        self.hub.ignore_range.store(on, Ordering::Relaxed);
+    }
+
+    /// Makes whole-file answers end with a wrong byte (ranges stay true).
+    pub fn set_corrupt(&self, on: bool) {
+        self.hub.corrupt.store(on, Ordering::Relaxed);
+    }
+
+    /// Content bytes of the bodies answered so far (a body counts whole when
+    /// it starts: a client that drops it early read fewer).
+    pub fn bytes_sent(&self) -> u64 {
+        self.hub.bytes_sent.load(Ordering::Relaxed)
     }
 
     /// The commit id of a repository.
@@ -234,7 +353,7 @@ async fn info_rev(
         return not_found("RevisionNotFound", &format!("Invalid rev id: {rev}"), None);
     }
     let siblings: Vec<Value> =
-        repo.files.iter().map(|(p, b)| json!({ "rfilename": p, "size": b.len(), "xetHash": sha256(b) })).collect();
+        repo.files.iter().map(|(p, b)| json!({ "rfilename": p, "size": b.len(), "xetHash": b.sha256() })).collect();
     axum::Json(json!({
         "_id": "0123456789abcdef01234567",
         "id": repo.id,
@@ -275,17 +394,17 @@ fn tree(hub: Arc<Hub>, ns: String, name: String, rev: String, dir: String, q: Ha
         return not_found("RevisionNotFound", &format!("Invalid rev id: {rev}"), None);
     }
     let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
-    let files: Vec<&(String, Vec<u8>)> = repo.files.iter().filter(|(p, _)| p.starts_with(&prefix)).collect();
+    let files: Vec<&(String, Content)> = repo.files.iter().filter(|(p, _)| p.starts_with(&prefix)).collect();
     if files.is_empty() && !dir.is_empty() {
         return not_found("EntryNotFound", &format!("{dir} does not exist on \"{rev}\""), Some(&repo.commit));
     }
     let entries: Vec<Value> = files
         .iter()
         .map(|(p, b)| {
-            let mut e = json!({ "type": "file", "path": p, "size": b.len(), "oid": blob_oid(b) });
-            if is_lfs(p) {
-                e["lfs"] = json!({ "oid": sha256(b), "size": b.len(), "pointerSize": 134 });
-                e["xetHash"] = json!(sha256(b));
+            let mut e = json!({ "type": "file", "path": p, "size": b.len(), "oid": b.oid() });
+            if is_lfs(p, b.len()) {
+                e["lfs"] = json!({ "oid": b.sha256(), "size": b.len(), "pointerSize": 134 });
+                e["xetHash"] = json!(b.sha256());
             }
             e
         })
@@ -309,6 +428,7 @@ fn tree(hub: Arc<Hub>, ns: String, name: String, rev: String, dir: String, q: Ha
 async fn resolve(
     State(hub): State<Arc<Hub>>,
     method: Method,
+    req_headers: HeaderMap,
     UrlPath((ns, name, rev, path)): UrlPath<(String, String, String, String)>,
 ) -> Response {
     let Some(repo) = hub.repo(&ns, &name) else {
@@ -317,42 +437,119 @@ async fn resolve(
     if !rev_ok(repo, &rev) {
         return not_found("RevisionNotFound", &format!("Invalid rev id: {rev}"), None);
     }
-    let Some((_, bytes)) = repo.files.iter().find(|(p, _)| *p == path) else {
+    let Some((_, content)) = repo.files.iter().find(|(p, _)| *p == path) else {
         return not_found("EntryNotFound", &format!("{path} does not exist on \"{rev}\""), Some(&repo.commit));
     };
     let mut h = HeaderMap::new();
     let hv = |s: &str| HeaderValue::from_str(s).unwrap_or(HeaderValue::from_static("x"));
+    let sha = content.sha256();
     h.insert("x-repo-commit", hv(&repo.commit));
-    h.insert("x-xet-hash", hv(&sha256(bytes)));
+    h.insert("x-xet-hash", hv(&sha));
     h.insert(header::LINK, hv("<http://127.0.0.1:9/xet-read-token/main>; rel=\"xet-auth\""));
-    if is_lfs(&path) {
-        let sha = sha256(bytes);
+    if is_lfs(&path, content.len()) {
         h.insert("x-linked-etag", hv(&format!("\"{sha}\"")));
-        h.insert("x-linked-size", hv(&bytes.len().to_string()));
-        h.insert(header::ETAG, hv(&format!("\"{}\"", blob_oid(bytes))));
+        h.insert("x-linked-size", hv(&content.len().to_string()));
+        h.insert(header::ETAG, hv(&format!("\"{}\"", content.oid())));
         h.insert(header::LOCATION, hv(&format!("{}/cdn/{sha}", hub.cdn)));
         return (StatusCode::FOUND, h).into_response();
     }
-    h.insert(header::ETAG, hv(&format!("\"{}\"", blob_oid(bytes))));
-    h.insert(header::CONTENT_LENGTH, hv(&bytes.len().to_string()));
+    h.insert(header::ETAG, hv(&format!("\"{}\"", content.oid())));
+    h.insert(header::CONTENT_LENGTH, hv(&content.len().to_string()));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if method == Method::HEAD {
         return (StatusCode::OK, h).into_response();
     }
     count_and_wait(&hub, &format!("{}/{path}", repo.id)).await;
-    (StatusCode::OK, h, body(&hub, bytes.clone())).into_response()
+    send(&hub, content, &req_headers, h)
 }
 
-async fn cdn(State(hub): State<Arc<Hub>>, UrlPath(sha): UrlPath<String>) -> Response {
+async fn cdn(State(hub): State<Arc<Hub>>, req_headers: HeaderMap, UrlPath(sha): UrlPath<String>) -> Response {
     let found = hub.repos.iter().find_map(|r| {
-        r.files.iter().find(|(_, b)| sha256(b) == sha).map(|(p, b)| (format!("{}/{p}", r.id), b.clone()))
+        r.files.iter().find(|(_, b)| b.sha256() == sha).map(|(p, b)| (format!("{}/{p}", r.id), b.clone()))
     });
-    let Some((name, bytes)) = found else {
+    let Some((name, content)) = found else {
         return (StatusCode::NOT_FOUND, "no such object").into_response();
     };
     count_and_wait(&hub, &name).await;
-    let len = bytes.len().to_string();
-    let headers = [(header::CONTENT_TYPE, "application/octet-stream".to_string()), (header::CONTENT_LENGTH, len)];
-    (StatusCode::OK, headers, body(&hub, bytes)).into_response()
+    let mut h = HeaderMap::new();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    send(&hub, &content, &req_headers, h)
+}
+
+/// `Range: bytes=a-b`, `bytes=a-` or `bytes=-n` against `size`: `Some(None)`
+/// when unsatisfiable, `None` for no (usable) range.
+fn parse_range(h: &HeaderMap, size: u64) -> Option<Option<(u64, u64)>> {
+    let spec = h.get(header::RANGE)?.to_str().ok()?.strip_prefix("bytes=")?.trim();
+    if spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    Some(if a.is_empty() {
+        let n: u64 = b.parse().ok()?;
+        (n > 0 && size > 0).then(|| (size.saturating_sub(n), size - 1))
+    } else {
+        let start: u64 = a.parse().ok()?;
+        let end =
+            if b.is_empty() { size.saturating_sub(1) } else { b.parse::<u64>().ok()?.min(size.saturating_sub(1)) };
+        (start < size && start <= end).then_some((start, end))
+    })
+}
+
+/// The whole file (`200`) or the range asked for (`206`).
+fn send(hub: &Hub, content: &Content, req: &HeaderMap, mut h: HeaderMap) -> Response {
+    let size = content.len();
+    let range = if hub.ignore_range.load(Ordering::Relaxed) { None } else { parse_range(req, size) };
+    let (status, start, n) = match range {
+        None => (StatusCode::OK, 0, size),
+        Some(None) => {
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                h.insert(header::CONTENT_RANGE, v);
+            }
+            return (StatusCode::RANGE_NOT_SATISFIABLE, h).into_response();
+        }
+        Some(Some((a, b))) => {
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes {a}-{b}/{size}")) {
+                h.insert(header::CONTENT_RANGE, v);
+            }
+            (StatusCode::PARTIAL_CONTENT, a, b - a + 1)
+        }
+    };
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+    match content {
+        Content::Bytes(b) => {
+            let (a, e) = (start as usize, (start + n) as usize);
+            hub.bytes_sent.fetch_add(n, Ordering::Relaxed);
+            let mut bytes = b[a..e].to_vec();
+            if status == StatusCode::OK
+                && hub.corrupt.load(Ordering::Relaxed)
+                && let Some(last) = bytes.last_mut()
+            {
+                *last ^= 0xff;
+            }
+            (status, h, body(hub, bytes)).into_response()
+        }
+        Content::Disk { .. } if n <= 8 << 20 => match content.read(start, n) {
+            Ok(bytes) => {
+                hub.bytes_sent.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                (status, h, body(hub, bytes)).into_response()
+            }
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        },
+        Content::Disk { path, .. } => {
+            // Large files stream from the disk.
+            let file = std::fs::File::open(path).and_then(|mut f| f.seek(SeekFrom::Start(start)).map(|_| f));
+            match file {
+                Ok(f) => {
+                    hub.bytes_sent.fetch_add(n, Ordering::Relaxed);
+                    use tokio::io::AsyncReadExt;
+                    let reader = tokio::fs::File::from_std(f).take(n);
+                    (status, h, Body::from_stream(tokio_util::io::ReaderStream::new(reader))).into_response()
+                }
+                Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+            }
+        }
+    }
 }
 
 /// A body sent whole, or in two halves with the configured stall between.

@@ -99,6 +99,7 @@ pub fn run(args: BomArgs) -> Result<ExitCode> {
         warnings: Vec::new(),
         baseline: None,
         root: Some(repository_root(&cwd)),
+        remote: Vec::new(),
     };
     let report = Report {
         targets: &targets,

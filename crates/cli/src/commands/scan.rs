@@ -18,8 +18,8 @@ use modelvet_engine::{Item, Limits, Options, ScanError, Scanner, Severity, Targe
 use modelvet_engine::{hub, signing};
 use modelvet_report::cyclonedx::{self, CycloneDx, SpecVersion};
 use modelvet_report::{
-    BaselineInfo, Emitter, PolicyInfo, Report, RunInfo, ScanFailure, json::Json, junit::Junit, markdown::Markdown,
-    sarif::Sarif, text::Text,
+    BaselineInfo, Emitter, PolicyInfo, RemoteRead, Report, RunInfo, ScanFailure, json::Json, junit::Junit,
+    markdown::Markdown, sarif::Sarif, text::Text,
 };
 use modelvet_server::hf::{DownloadLimits, Downloaded, HfTarget, download_temp};
 use rayon::prelude::*;
@@ -142,6 +142,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     let mut excluded = 0usize;
     // `hf://ORG/NAME[@REV]` targets are downloaded first, then scanned as folders.
     let mut remote = Vec::new();
+    let mut ranged = Vec::new();
     let mut local_targets = Vec::new();
     // The repository's name itself is checked first: a look-alike publisher
     // or a well-known model's name under an unknown one (HUB001-HUB003).
@@ -168,8 +169,16 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         match t.to_str().and_then(HfTarget::parse) {
             None => local_targets.push(t.clone()),
             Some(Err(e)) => failures.push(ScanFailure { path: t.display().to_string(), message: e.to_string() }),
-            Some(Ok(target)) => match download_repo(&target, &limits) {
-                Ok(d) => {
+            Some(Ok(target)) => match download_repo(&target, &limits, !(policy.signing.require || args.whole_files)) {
+                Ok(mut d) => {
+                    // Safetensors and GGUF files (and ONNX external data): scanned
+                    // from HTTP ranges, reading only what the scanner reads.
+                    for r in d.scan_ranged(&scanner) {
+                        match r {
+                            Ok(t) => ranged.push(t),
+                            Err(e) => failures.push(ScanFailure { path: d.display_root(), message: e.to_string() }),
+                        }
+                    }
                     for (path, why) in &d.snapshot.skipped {
                         failures.push(ScanFailure {
                             path: format!("{}/{path}", d.display_root()),
@@ -200,6 +209,10 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                     let p = match &item {
                         Item::File(p) | Item::Symlink(p, _) => p,
                     };
+                    // Files read by HTTP ranges are scanned from their ranges below.
+                    if remote.iter().any(|d| d.is_ranged(p)) {
+                        continue;
+                    }
                     if policy.paths.admits(&policy_path(p)) {
                         items.push(item);
                     } else {
@@ -260,6 +273,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             Err(e) => failures.push(failure(&e)),
         }
     }
+    scanned.extend(ranged.into_iter().filter(|t| policy.paths.admits(&policy_path(Path::new(&t.path)))));
     // Model signatures: every folder holding a `model.sig`, and every folder
     // target when the policy requires a signature.
     let mut signed: Vec<PathBuf> = Vec::new();
@@ -329,6 +343,16 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         warnings,
         baseline: baseline.as_ref().map(|(p, _)| BaselineInfo { path: p.display().to_string(), suppressed }),
         root: Some(repository_root(&cwd)),
+        remote: remote
+            .iter()
+            .map(|d| RemoteRead {
+                repository: d.display_root(),
+                files: d.snapshot.listed,
+                repository_bytes: d.snapshot.repo_bytes,
+                bytes_read: d.snapshot.bytes_read,
+                range_read: d.snapshot.ranged.iter().map(|p| format!("{}/{p}", d.display_root())).collect(),
+            })
+            .collect(),
     };
     let report = Report {
         targets: &targets,
@@ -404,12 +428,14 @@ pub(crate) fn write_report(emitter: &dyn Emitter, report: &Report<'_>, path: Opt
 }
 
 /// Downloads an `hf://` target from `HF_ENDPOINT` (default
-/// `https://huggingface.co`) with `HF_TOKEN`, within the scan's file-size limit.
-fn download_repo(target: &HfTarget, limits: &Limits) -> Result<Downloaded> {
+/// `https://huggingface.co`) with `HF_TOKEN`, within the scan's file-size
+/// limit: whole files, except those scanned from HTTP ranges later
+/// (`range_reads`; off when every file's bytes must be verified).
+fn download_repo(target: &HfTarget, limits: &Limits, range_reads: bool) -> Result<Downloaded> {
     let endpoint = std::env::var("HF_ENDPOINT").ok().filter(|e| !e.is_empty());
     let endpoint = endpoint.as_deref().unwrap_or("https://huggingface.co");
     let token = std::env::var("HF_TOKEN").ok().filter(|t| !t.is_empty());
-    let dl = DownloadLimits { max_file_bytes: limits.max_file_bytes, ..DownloadLimits::default() };
+    let dl = DownloadLimits { max_file_bytes: limits.max_file_bytes, range_reads, ..DownloadLimits::default() };
     download_temp(endpoint, token, target, &dl).with_context(|| format!("cannot download from {endpoint}"))
 }
 

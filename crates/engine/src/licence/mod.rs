@@ -187,10 +187,11 @@ impl ModelLicence {
 /// Assesses every model under the roots (folders or files).
 pub fn assess(roots: &[PathBuf], policy: &LicencePolicy) -> Vec<ModelLicence> {
     let mut found: Vec<walk::Found> = Vec::new();
+    let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for r in roots {
         for f in walk::models(r) {
             // Targets may overlap (a folder and a file in it, two files of one folder).
-            if !found.iter().any(|x| x.path == f.path) {
+            if seen.insert(f.path.clone()) {
                 found.push(f);
             }
         }

@@ -223,6 +223,38 @@ impl Scanner {
         })
     }
 
+    /// Scans a file that is not on this disk (a remote file read by ranges)
+    /// from `src`, a reader over its real `len` bytes, exactly as
+    /// [`Scanner::scan_file`] would scan the file at `path`: the same
+    /// recognition and rules, the same limits, `path` as its name (scanners
+    /// read names for hints and look for an ONNX model's siblings next to it).
+    /// The SHA-256 is the caller's (this reads only what the scan needs).
+    pub fn scan_source(&self, path: &Path, src: &mut dyn ReadSeek, len: u64, sha256: Option<String>) -> TargetReport {
+        let start = Instant::now();
+        let display = path.display().to_string();
+        let budget = Budget::new(self.opts.limits.max_total_decompressed_bytes);
+        let mut ctx = Ctx::new(&self.opts.limits, &self.opts.globals, &budget, display.clone());
+        let format = if len > self.opts.limits.max_file_bytes {
+            ctx.finding(Finding::new(
+                &rf::file_too_large::RULE,
+                format!("{len} bytes is above the {}-byte limit; not scanned", self.opts.limits.max_file_bytes),
+                ctx.loc(None),
+            ));
+            "unscanned"
+        } else {
+            let name = path.to_string_lossy();
+            ctx.scan(src, len, 0, Hint { name: Some(&name) })
+        };
+        TargetReport {
+            path: display,
+            format: format.to_string(),
+            size: len,
+            sha256,
+            findings: ctx.findings,
+            duration_ms: start.elapsed().as_secs_f64() * 1000.0,
+        }
+    }
+
     /// Scans bytes already in memory, reported under `name`.
     pub fn scan_bytes(&self, name: &str, data: &[u8]) -> TargetReport {
         let start = Instant::now();

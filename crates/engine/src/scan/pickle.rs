@@ -24,7 +24,7 @@ fn getattr_reads<'c>(call: &'c Call, g: &Global) -> Option<(&'c str, GetattrOn)>
         return None;
     }
     let Value::Tuple(argv) = call.args.resolved() else { return None };
-    let [obj, name] = argv.as_slice() else { return None };
+    let [obj, name] = &argv[..] else { return None };
     let name = name.as_str()?;
     let plain = modelvet_formats::pickle::machine::is_dotted_identifier(name)
         && !name.contains('.')
@@ -482,7 +482,7 @@ impl<'g> PickleSink<'g> {
         if class == Class::Unknown {
             let mut code_arg = None;
             let mut budget = 256usize;
-            let args = Value::Tuple(Rc::new(call.args.items()));
+            let args = Value::Tuple(call.args.items().into());
             args.walk(&mut budget, &mut |v| {
                 if let Some(s) = v.as_str()
                     && r::code_string_argument::looks_like_code(s)
@@ -515,7 +515,7 @@ impl<'g> PickleSink<'g> {
         if self.nested.len() < self.max_nested && (loader || class != Class::Safe) {
             let mut found: Option<NestedBytes> = None;
             let mut budget = 256usize;
-            let args = Value::Tuple(Rc::new(call.args.items()));
+            let args = Value::Tuple(call.args.items().into());
             args.walk(&mut budget, &mut |v| {
                 let Value::Bytes(b) = v.resolved() else { return true };
                 if b.is_complete() {

@@ -146,28 +146,45 @@ impl Outcome {
     }
 }
 
+/// Memo entries written in order (`MEMOIZE`, or `PUT` of the next key) live in
+/// fixed-size chunks: a million-entry memo grows without reallocating and
+/// copying (or touching twice the memory for) what it already holds.
 struct Memo {
-    dense: Vec<Value>,
+    dense: Vec<Box<[Value]>>,
+    dense_len: usize,
     sparse: HashMap<u64, Value>,
     count: usize,
 }
 
+const MEMO_CHUNK: usize = 4096;
+
 impl Memo {
     fn new() -> Self {
-        Self { dense: Vec::new(), sparse: HashMap::new(), count: 0 }
+        Self { dense: Vec::new(), dense_len: 0, sparse: HashMap::new(), count: 0 }
     }
     fn get(&self, k: u64) -> Option<&Value> {
-        usize::try_from(k).ok().and_then(|i| self.dense.get(i)).or_else(|| self.sparse.get(&k))
+        match usize::try_from(k) {
+            Ok(i) if i < self.dense_len => Some(&self.dense[i / MEMO_CHUNK][i % MEMO_CHUNK]),
+            _ => self.sparse.get(&k),
+        }
     }
     fn put(&mut self, k: u64, v: Value) {
-        if k < self.dense.len() as u64 {
-            self.dense[k as usize] = v;
-        } else if k == self.dense.len() as u64 && self.sparse.is_empty() {
-            if self.dense.capacity() == 0 {
-                // Pickles that memoize at all memoize most values: skip the first doublings.
-                self.dense.reserve(32);
+        if k < self.dense_len as u64 {
+            let i = k as usize;
+            self.dense[i / MEMO_CHUNK][i % MEMO_CHUNK] = v;
+        } else if k == self.dense_len as u64 && self.sparse.is_empty() {
+            let i = self.dense_len;
+            if i.is_multiple_of(MEMO_CHUNK) {
+                // Small pickles get a small first chunk; later ones are full size.
+                let size = if i == 0 { 32 } else { MEMO_CHUNK };
+                self.dense.push(vec![Value::None; size].into_boxed_slice());
+            } else if i < MEMO_CHUNK && i == self.dense[0].len() {
+                let mut first = std::mem::take(&mut self.dense[0]).into_vec();
+                first.resize((i * 4).min(MEMO_CHUNK), Value::None);
+                self.dense[0] = first.into_boxed_slice();
             }
-            self.dense.push(v);
+            self.dense[i / MEMO_CHUNK][i % MEMO_CHUNK] = v;
+            self.dense_len += 1;
             self.count += 1;
         } else if self.sparse.insert(k, v).is_none() {
             self.count += 1;
@@ -205,7 +222,7 @@ pub struct Machine<'s> {
     tracked_prune_at: usize,
     /// Scratch space for canonical callee names.
     key_buf: String,
-    empty_tuple: Rc<Vec<Value>>,
+    empty_tuple: Rc<[Value]>,
     framing: Framing,
 }
 
@@ -243,7 +260,7 @@ impl<'s> Machine<'s> {
             tracked: Vec::new(),
             tracked_prune_at: 1024,
             key_buf: String::new(),
-            empty_tuple: Rc::new(Vec::new()),
+            empty_tuple: Rc::from([]),
             framing: Framing::Contiguous,
         }
     }
@@ -564,7 +581,7 @@ impl<'s> Machine<'s> {
                 if let Arg::Bytes(b) = o.arg {
                     let Blob { data, len, offset } = b;
                     let v = match String::from_utf8(data) {
-                        Ok(s) => Value::Str(Rc::new(Text { s, len, offset })),
+                        Ok(s) => str_value(s, len, offset),
                         Err(e) => Value::Bytes(Rc::new(Blob { data: e.into_bytes(), len, offset })),
                     };
                     self.push(v);
@@ -577,7 +594,7 @@ impl<'s> Machine<'s> {
                 }
                 Arg::Text { s, offset } => {
                     let len = s.len() as u64;
-                    self.push(Value::Str(Rc::new(Text { s, len, offset })));
+                    self.push(str_value(s, len, offset));
                 }
                 _ => {}
             },
@@ -594,16 +611,22 @@ impl<'s> Machine<'s> {
             op::EMPTY_TUPLE => self.push(Value::Tuple(self.empty_tuple.clone())),
             op::TUPLE1 | op::TUPLE2 | op::TUPLE3 => {
                 let n = usize::from(o.info.code - op::TUPLE1 + 1);
-                let mut items = Vec::with_capacity(n);
-                for _ in 0..n {
-                    items.push(self.pop(at, name));
-                }
-                items.reverse();
-                self.push(Value::Tuple(Rc::new(items)));
+                let items: Rc<[Value]> = if let Some(from) = self.stack.len().checked_sub(n) {
+                    // Drained straight into the tuple's one allocation.
+                    self.stack.drain(from..).collect()
+                } else {
+                    let mut items = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        items.push(self.pop(at, name));
+                    }
+                    items.reverse();
+                    items.into()
+                };
+                self.push(Value::Tuple(items));
             }
             op::TUPLE => {
                 let items = self.pop_mark(at, name);
-                self.push(Value::Tuple(Rc::new(items)));
+                self.push(Value::Tuple(items.into()));
             }
             op::EMPTY_LIST => {
                 let l = self.new_seq(Seq::default());
@@ -618,7 +641,7 @@ impl<'s> Machine<'s> {
             op::APPEND => {
                 let v = self.pop(at, name);
                 let target = self.top(at, name);
-                self.extend(&target, vec![v]);
+                self.extend(&target, std::iter::once(v));
             }
             op::APPENDS => {
                 let items = self.pop_mark(at, name);
@@ -640,7 +663,7 @@ impl<'s> Machine<'s> {
                 let k = self.pop(at, name);
                 let target = self.top(at, name);
                 if let Value::Dict(d) = &target {
-                    self.set_items(d, vec![k, v]);
+                    self.set_items(d, [k, v]);
                 }
             }
             op::SETITEMS => {
@@ -726,7 +749,7 @@ impl<'s> Machine<'s> {
                 let g = self.import(&m, &n, via, at);
                 if o.info.code == op::INST {
                     let args = self.pop_mark(at, name);
-                    let v = self.call(g, Value::Tuple(Rc::new(args)), None, name, at);
+                    let v = self.call(g, Value::Tuple(args.into()), None, name, at);
                     self.push(v);
                 } else {
                     self.push(g);
@@ -736,8 +759,13 @@ impl<'s> Machine<'s> {
                 let n = self.pop(at, name);
                 let m = self.pop(at, name);
                 let v = match (m.resolved(), n.resolved()) {
-                    (Value::Str(m), Value::Str(n)) => {
-                        let (m, n) = (m.s.clone(), n.s.clone());
+                    (Value::Str(_) | Value::StrPart(_), Value::Str(_) | Value::StrPart(_)) => {
+                        let text = |v: &Value| match v {
+                            Value::Str(t) => t.to_string(),
+                            Value::StrPart(t) => t.s.clone(),
+                            _ => String::new(),
+                        };
+                        let (m, n) = (text(m.resolved()), text(n.resolved()));
                         self.import(&m, &n, Via::StackGlobal, at)
                     }
                     (Value::Unknown(_), _) | (_, Value::Unknown(_)) => {
@@ -808,7 +836,7 @@ impl<'s> Machine<'s> {
                     self.push(Value::Unknown("OBJ".into()));
                 } else {
                     let cls = items.remove(0);
-                    let v = self.call(cls, Value::Tuple(Rc::new(items)), None, name, at);
+                    let v = self.call(cls, Value::Tuple(items.into()), None, name, at);
                     self.push(v);
                 }
             }
@@ -854,7 +882,7 @@ impl<'s> Machine<'s> {
         Seq { items, dropped }
     }
 
-    fn extend(&self, target: &Value, items: Vec<Value>) {
+    fn extend(&self, target: &Value, items: impl IntoIterator<Item = Value>) {
         let keep = self.limits.max_container_items;
         if let Value::List(l) | Value::Set(l) = target {
             let mut l = l.borrow_mut();
@@ -868,7 +896,7 @@ impl<'s> Machine<'s> {
         }
     }
 
-    fn set_items(&self, map: &Rc<RefCell<Map>>, items: Vec<Value>) {
+    fn set_items(&self, map: &Rc<RefCell<Map>>, items: impl IntoIterator<Item = Value>) {
         let keep = self.limits.max_container_items;
         let mut m = map.borrow_mut();
         let mut it = items.into_iter();
@@ -943,13 +971,13 @@ impl<'s> Machine<'s> {
                     let mut all: Vec<Value> = inner_args[1..].to_vec();
                     all.extend(argv.iter().cloned());
                     let f = inner_args[0].clone();
-                    let rec = self.call_depth(f, Value::Tuple(Rc::new(all)), kwargs.clone(), opcode, at, depth + 1);
+                    let rec = self.call_depth(f, Value::Tuple(all.into()), kwargs.clone(), opcode, at, depth + 1);
                     return self.record(func, args, kwargs, opcode, at, rec.resolved_value());
                 }
                 "operator.methodcaller" | "_operator.methodcaller" if !argv.is_empty() => {
                     if let Some(meth) = inner_args.first().and_then(Value::as_str) {
                         let target = Self::attr(&argv[0], meth);
-                        let rest = Value::Tuple(Rc::new(inner_args[1..].to_vec()));
+                        let rest = Value::Tuple(inner_args[1..].into());
                         let bound = target.unwrap_or_else(|| Value::Unknown(format!("method {meth}").into()));
                         let rec = self.call_depth(bound, rest, None, opcode, at, depth + 1);
                         return self.record(func, args, kwargs, opcode, at, rec.resolved_value());
@@ -1175,9 +1203,9 @@ impl<'s> Machine<'s> {
         self.sink.event(&Event::Build { target, state: &state, offset: at });
         if let Value::Call(obj) = target {
             // An instance whose __setstate__ was set by an earlier BUILD: this BUILD calls it.
-            let hook = obj.attrs.borrow().iter().rev().find(|(k, _)| k.s == "__setstate__").map(|(_, v)| v.clone());
+            let hook = obj.attrs.borrow().iter().rev().find(|(k, _)| &**k == "__setstate__").map(|(_, v)| v.clone());
             if let Some(hook) = hook {
-                let _ = self.call(hook, Value::Tuple(Rc::new(vec![state])), None, "BUILD", at);
+                let _ = self.call(hook, Value::Tuple(Rc::new([state])), None, "BUILD", at);
                 return;
             }
             let (dict, slots) = match state.resolved() {
@@ -1191,7 +1219,6 @@ impl<'s> Machine<'s> {
                     for (k, v) in &d.borrow().items {
                         // A complete `str` key (what `as_str` accepts), shared rather than copied.
                         if let Value::Str(k) = k.resolved()
-                            && k.s.len() as u64 == k.len
                             && attrs.len() < self.limits.max_container_items
                         {
                             attrs.push((k.clone(), v.clone()));
@@ -1336,7 +1363,12 @@ fn owned_lossy(b: Vec<u8>) -> String {
 /// (the same text [`lossy`] would give, without a copy).
 fn text(b: Blob) -> Value {
     let s = owned_lossy(b.data);
-    Value::Str(Rc::new(Text { s, len: b.len, offset: b.offset }))
+    str_value(s, b.len, b.offset)
+}
+
+/// A `str` value: complete text in one allocation, a prefix with its real length otherwise.
+fn str_value(s: String, len: u64, offset: u64) -> Value {
+    if s.len() as u64 == len { Value::Str(s.into()) } else { Value::StrPart(Rc::new(Text { s, len, offset })) }
 }
 
 fn bytes_value(data: Vec<u8>) -> Value {
@@ -1415,10 +1447,12 @@ fn code_info(argv: &[Value]) -> CodeInfo {
     let mut budget = 10_000usize;
     for a in argv {
         a.walk(&mut budget, &mut |v| {
-            if let Value::Str(t) = v
-                && strings.len() < 512
-            {
-                strings.push(t.s.clone());
+            if strings.len() < 512 {
+                match v {
+                    Value::Str(t) => strings.push(t.to_string()),
+                    Value::StrPart(t) => strings.push(t.s.clone()),
+                    _ => {}
+                }
             }
             true
         });
@@ -1464,6 +1498,31 @@ mod tests {
         for s in ["", "abc", "\u{e9}t\u{e9}", "\u{80}\u{ff}\u{0}", "x\u{100}", "\u{20ac}", "\u{1f600}", all.as_str()] {
             assert_eq!(latin1_bytes(s), old(s), "{s:?}");
         }
+    }
+
+    #[test]
+    fn memo_chunks_keep_every_entry() {
+        // Values memoized in order across chunk boundaries, one PUT far ahead
+        // (sparse), then every key read back.
+        let mut m = Memo::new();
+        for k in 0..(MEMO_CHUNK as u64 * 2 + 7) {
+            m.put(k, Value::Int(k as i64));
+        }
+        m.put(1 << 40, Value::Int(-1));
+        m.put(5, Value::Int(-5));
+        assert_eq!(m.len(), MEMO_CHUNK * 2 + 8);
+        for k in 0..(MEMO_CHUNK as u64 * 2 + 7) {
+            let want = if k == 5 { -5 } else { k as i64 };
+            assert_eq!(m.get(k).and_then(Value::as_int), Some(want), "key {k}");
+        }
+        assert_eq!(m.get(1 << 40).and_then(Value::as_int), Some(-1));
+        assert!(m.get(MEMO_CHUNK as u64 * 2 + 7).is_none());
+        // Memoized in order, then a gap: later keys go to the sparse map.
+        let mut m = Memo::new();
+        m.put(0, Value::Int(0));
+        m.put(2, Value::Int(2));
+        m.put(1, Value::Int(1));
+        assert_eq!((m.get(1).and_then(Value::as_int), m.get(2).and_then(Value::as_int)), (Some(1), Some(2)));
     }
 
     #[test]

@@ -20,10 +20,14 @@ pub enum Value {
     /// An integer beyond `i64`, in decimal.
     BigInt(Rc<str>),
     Float(f64),
-    /// A `str` (lossily decoded; `len` is the real length in bytes).
-    Str(Rc<Text>),
+    /// A complete `str` (lossily decoded), in one allocation.
+    Str(Rc<str>),
+    /// A `str` kept only in part (longer than the inline bound): the prefix and
+    /// the real length in bytes.
+    StrPart(Rc<Text>),
     Bytes(Rc<Blob>),
-    Tuple(Rc<Vec<Value>>),
+    /// One allocation for the items (tuples are immutable).
+    Tuple(Rc<[Value]>),
     List(Rc<RefCell<Seq>>),
     Dict(Rc<RefCell<Map>>),
     Set(Rc<RefCell<Seq>>),
@@ -53,7 +57,7 @@ pub struct Function {
     pub code: Option<Rc<CodeInfo>>,
 }
 
-/// Text with its real length; `s` may hold only a prefix.
+/// The start of a long `str`, with its real length.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text {
     pub s: String,
@@ -112,7 +116,7 @@ pub struct Call {
     pub value: Option<Value>,
     /// Attributes set on the result by `BUILD` with a dict state.
     /// Keys are the (complete) `str` keys of the state dict, shared with it.
-    pub attrs: RefCell<Vec<(Rc<Text>, Value)>>,
+    pub attrs: RefCell<Vec<(Rc<str>, Value)>>,
 }
 
 /// A code object rebuilt by the pickle (dill, cloudpickle, `types.CodeType`).
@@ -125,7 +129,7 @@ pub struct CodeInfo {
 
 impl Value {
     pub fn str(s: &str) -> Self {
-        Value::Str(Rc::new(Text { s: s.to_string(), len: s.len() as u64, offset: 0 }))
+        Value::Str(s.into())
     }
 
     /// Follows calls whose result is known.
@@ -146,7 +150,7 @@ impl Value {
     /// The complete text of a `str`, after resolving.
     pub fn as_str(&self) -> Option<&str> {
         match self.resolved() {
-            Value::Str(t) if t.s.len() as u64 == t.len => Some(&t.s),
+            Value::Str(t) => Some(t),
             _ => None,
         }
     }
@@ -155,7 +159,7 @@ impl Value {
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match self.resolved() {
             Value::Bytes(b) if b.is_complete() => Some(&b.data),
-            Value::Str(t) if t.s.len() as u64 == t.len => Some(t.s.as_bytes()),
+            Value::Str(t) => Some(t.as_bytes()),
             _ => None,
         }
     }
@@ -178,7 +182,7 @@ impl Value {
     /// Items of a tuple or list (the kept ones).
     pub fn items(&self) -> Vec<Value> {
         match self.resolved() {
-            Value::Tuple(t) => t.as_ref().clone(),
+            Value::Tuple(t) => t.to_vec(),
             Value::List(l) => l.borrow().items.clone(),
             Value::FrozenSet(t) => t.as_ref().clone(),
             Value::Set(l) => l.borrow().items.clone(),
@@ -196,6 +200,7 @@ impl Value {
                 | Value::BigInt(_)
                 | Value::Float(_)
                 | Value::Str(_)
+                | Value::StrPart(_)
                 | Value::Bytes(_)
                 | Value::Buffer
         )
@@ -212,7 +217,8 @@ impl Value {
             return false;
         }
         let children: Vec<Value> = match self {
-            Value::Tuple(t) | Value::FrozenSet(t) => t.as_ref().clone(),
+            Value::Tuple(t) => t.to_vec(),
+            Value::FrozenSet(t) => t.as_ref().clone(),
             Value::List(l) | Value::Set(l) => l.borrow().items.clone(),
             Value::Dict(d) => d.borrow().items.iter().flat_map(|(k, v)| [k.clone(), v.clone()]).collect(),
             Value::Call(c) => {
@@ -297,7 +303,8 @@ fn render_into(v: &Value, out: &mut String, max: usize, depth: usize) {
         Value::Float(f) => {
             let _ = write!(out, "{f:?}");
         }
-        Value::Str(t) => {
+        Value::Str(t) => push_repr_str(out, t, max),
+        Value::StrPart(t) => {
             push_repr_str(out, &t.s, max);
             if (t.s.len() as u64) < t.len {
                 let _ = write!(out, "… ({} bytes)", t.len);
@@ -367,7 +374,7 @@ fn render_into(v: &Value, out: &mut String, max: usize, depth: usize) {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    push_repr_str(out, &k.s, max);
+                    push_repr_str(out, k, max);
                     out.push_str(": ");
                     render_into(v, out, max, depth + 1);
                 }
