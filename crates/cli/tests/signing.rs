@@ -726,8 +726,14 @@ fn keyless_generated_bundles_cover_every_failure() {
         assert!(!r.ok && r.out.contains("identity mismatch"), "{what}: {}", r.out);
     }
     for (name, expected) in [
-        ("expired.sig", "untrusted certificate"),
-        ("untrusted-ca.sig", "untrusted certificate"),
+        (
+            "expired.sig",
+            "untrusted certificate: the signing certificate was valid from 2025-06-01T10:00:00Z to 2025-06-01T10:10:00Z, but the signature was logged at 2025-06-01T12:00:00Z",
+        ),
+        (
+            "untrusted-ca.sig",
+            "untrusted certificate: the signing certificate was not issued by a certificate authority of the trusted root",
+        ),
         ("bad-set.sig", "transparency log"),
         ("bad-proof.sig", "transparency log"),
         ("tampered-entry.sig", "transparency log"),
