@@ -597,9 +597,13 @@ pub struct SignArgs {
 #[derive(Args)]
 #[command(after_help = "Examples:\n  modelvet verify ./my-model --key public.pem\n  \
 modelvet verify ./my-model --signature my-model.sig --key public.pem --ignore-unsigned-files\n  \
-modelvet verify ./my-model --certificate-chain ca.pem\n\n\
-Accepts signatures written by the `model_signing` tool (key and certificate modes).\n\
-Exit codes: 0 verified, 1 not verified (every difference is listed), 2 error (unreadable model, key or signature).")]
+modelvet verify ./my-model --certificate-chain ca.pem\n  \
+modelvet verify ./my-model --trust-root trusted_root.json \\\n      \
+--identity alice@example.com --identity-provider https://accounts.google.com\n\n\
+Accepts signatures written by the `model_signing` tool: key, certificate and keyless (Sigstore) modes.\n\
+Keyless signatures are verified offline against the Sigstore trusted_root.json given (never online):\n\
+the Fulcio chain at the logged signing time, the identity and issuer, the Rekor entry, the signature.\n\
+Exit codes: 0 verified, 1 not verified (every difference is listed), 2 error (unreadable model, key, signature or trusted root).")]
 pub struct VerifyArgs {
     /// The model: a file or a folder.
     #[arg(value_name = "PATH")]
@@ -611,13 +615,22 @@ pub struct VerifyArgs {
     #[arg(
         long,
         value_name = "PUBLIC.pem",
-        required_unless_present = "certificate_chain",
-        conflicts_with = "certificate_chain"
+        required_unless_present_any = ["certificate_chain", "trust_root"],
+        conflicts_with_all = ["certificate_chain", "trust_root"]
     )]
     pub key: Option<PathBuf>,
     /// Trusted root certificates (PEM) for a certificate-mode signature; repeatable.
-    #[arg(long, value_name = "ROOTS.pem")]
+    #[arg(long, value_name = "ROOTS.pem", conflicts_with = "trust_root")]
     pub certificate_chain: Vec<PathBuf>,
+    /// Keyless mode: the Sigstore trusted root (trusted_root.json, or a client trust config).
+    #[arg(long, value_name = "trusted_root.json", requires_all = ["identity", "identity_provider"])]
+    pub trust_root: Option<PathBuf>,
+    /// Keyless mode: the signer's identity, the certificate's email or URI (exact match).
+    #[arg(long, value_name = "EMAIL_OR_URI", requires = "trust_root")]
+    pub identity: Option<String>,
+    /// Keyless mode: the OIDC issuer that vouched for the identity, e.g. https://accounts.google.com.
+    #[arg(long, value_name = "ISSUER_URL", requires = "trust_root")]
+    pub identity_provider: Option<String>,
     /// Check only the files the signature lists (files added since signing pass).
     #[arg(long)]
     pub ignore_unsigned_files: bool,

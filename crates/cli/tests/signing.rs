@@ -598,3 +598,299 @@ fn policy_check_reports_signing_errors_with_positions() {
     assert!(err.contains("3:11") && err.contains("true or false"), "{err}");
     assert!(err.contains("4:1") && err.contains("unknown key `identity`"), "{err}");
 }
+
+// ---------------------------------------------------------------------------
+// Keyless (Sigstore) signatures, verified offline against a trusted root.
+// Fixtures: fixtures/signing/keyless/ (README there says where each came from).
+
+const KEYLESS: &str = "fixtures/signing/keyless";
+/// The identity that signed the real model-signing fixtures, and its issuer.
+const REAL_ID: (&str, &str) = ("stefanb@us.ibm.com", "https://sigstore.verify.ibm.com/oauth2");
+/// The identity of the generated bundles.
+const GEN_ID: (&str, &str) = ("model-signer@example.com", "https://accounts.example.com");
+
+/// Copies a fixture folder into `dir` (tests edit their copy).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn keyless_dir() -> PathBuf {
+    common::repo_root().join(KEYLESS)
+}
+
+fn mv_verify_keyless(model: &Path, root: &Path, sig: &Path, id: (&str, &str), extra: &[&str]) -> Run {
+    let mut c = modelvet();
+    c.arg("verify").arg(model).arg("--trust-root").arg(root).arg("--signature").arg(sig);
+    c.args(["--identity", id.0, "--identity-provider", id.1]).args(extra);
+    run(c)
+}
+
+fn ms_verify_keyless(tool: &Path, model: &Path, config: &Path, sig: &Path, id: (&str, &str)) -> Run {
+    let mut c = Command::new(tool);
+    c.args(["verify", "sigstore"]).arg(model).arg("--signature").arg(sig).arg("--trust_config").arg(config);
+    c.args(["--identity", id.0, "--identity_provider", id.1]);
+    run(c)
+}
+
+/// Real keyless signatures made by model-signing 1.0.0, 1.0.1 and 1.1.0 on the
+/// public Sigstore instance verify offline against the production trusted
+/// root; the identity, the issuer, the root and the files all matter.
+#[test]
+fn keyless_real_model_signing_bundles_verify_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = keyless_dir().join("real/trusted_root.json");
+    let other_root = keyless_dir().join("generated/trusted_root.json");
+    for v in ["v1.0.0", "v1.0.1", "v1.1.0"] {
+        let model = dir.path().join(format!("{v}-sigstore"));
+        copy_tree(&keyless_dir().join(format!("real/{v}-sigstore")), &model);
+        let sig = model.join("model.sig");
+        // As upstream's scripts do: v1.0.1 did not record the ignored file (v1.1.0 does).
+        let ignore = model.join("ignore-me");
+        let ignore = ignore.to_str().unwrap();
+        let extra: &[&str] = if v == "v1.0.0" { &[] } else { &["--ignore-paths", ignore] };
+        let mv_verify_keyless = |model: &Path, root: &Path, sig: &Path, id, more: &[&str]| {
+            mv_verify_keyless(model, root, sig, id, &[extra, more].concat())
+        };
+        let r = mv_verify_keyless(&model, &root, &sig, REAL_ID, &[]);
+        assert!(r.ok, "{v}: {}", r.out);
+        assert!(
+            r.out.contains("verified: 2 files signed by stefanb@us.ibm.com (issuer https://sigstore.verify.ibm.com/oauth2, logged at 2025-"),
+            "{v}: {}",
+            r.out
+        );
+
+        let r = mv_verify_keyless(&model, &root, &sig, ("someone@us.ibm.com", REAL_ID.1), &[]);
+        assert!(!r.ok && r.out.contains("identity mismatch: signed by stefanb@us.ibm.com"), "{v}: {}", r.out);
+        let r = mv_verify_keyless(&model, &root, &sig, (REAL_ID.0, "https://accounts.google.com"), &[]);
+        assert!(
+            !r.ok && r.out.contains("(issuer https://sigstore.verify.ibm.com/oauth2), but only stefanb@us.ibm.com (issuer https://accounts.google.com) is trusted"),
+            "{v}: {}",
+            r.out
+        );
+        // Another trusted root (the test one) does not vouch for the public instance.
+        let r = mv_verify_keyless(&model, &other_root, &sig, REAL_ID, &[]);
+        assert!(!r.ok, "{v}: {}", r.out);
+
+        write(&model, "signme-1", b"changed\n");
+        let r = mv_verify_keyless(&model, &root, &sig, REAL_ID, &[]);
+        assert!(!r.ok && r.out.contains("1 difference") && r.out.contains("changed: signme-1"), "{v}: {}", r.out);
+    }
+}
+
+/// The generated bundles: every way a keyless signature can be wrong gives
+/// its own verdict, and the good ones verify.
+#[test]
+fn keyless_generated_bundles_cover_every_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let gen_dir = keyless_dir().join("generated");
+    let root = gen_dir.join("trusted_root.json");
+    let model = dir.path().join("tiny-model");
+    copy_tree(&gen_dir.join("tiny-model"), &model);
+    let sig = |n: &str| gen_dir.join(n);
+
+    let r = mv_verify_keyless(&model, &root, &sig("good.sig"), GEN_ID, &[]);
+    assert!(r.ok, "{}", r.out);
+    assert!(
+        r.out.contains("verified: 6 files signed by model-signer@example.com (issuer https://accounts.example.com, logged at 2025-06-01T12:00:00Z, keyless)"),
+        "{}",
+        r.out
+    );
+    // A client trust config (what `model_signing --trust_config` reads) works as the root too.
+    let r = mv_verify_keyless(&model, &gen_dir.join("trust_config.json"), &sig("good.sig"), GEN_ID, &[]);
+    assert!(r.ok, "{}", r.out);
+    let uri = "https://github.com/example/models/.github/workflows/sign.yml@refs/heads/main";
+    let r = mv_verify_keyless(
+        &model,
+        &root,
+        &sig("good-uri.sig"),
+        (uri, "https://token.actions.githubusercontent.com"),
+        &[],
+    );
+    assert!(r.ok && r.out.contains(uri), "{}", r.out);
+
+    for (id, what) in [
+        (("other@example.com", GEN_ID.1), "wrong identity"),
+        ((GEN_ID.0, "https://accounts.google.com"), "wrong issuer"),
+        (("model-signer@example.co", GEN_ID.1), "identity prefix"),
+    ] {
+        let r = mv_verify_keyless(&model, &root, &sig("good.sig"), id, &[]);
+        assert!(!r.ok && r.out.contains("identity mismatch"), "{what}: {}", r.out);
+    }
+    for (name, expected) in [
+        (
+            "expired.sig",
+            "untrusted certificate: the signing certificate was valid from 2025-06-01T10:00:00Z to 2025-06-01T10:10:00Z, but the signature was logged at 2025-06-01T12:00:00Z",
+        ),
+        (
+            "untrusted-ca.sig",
+            "untrusted certificate: the signing certificate was not issued by a certificate authority of the trusted root",
+        ),
+        ("bad-set.sig", "transparency log"),
+        ("bad-proof.sig", "transparency log"),
+        ("tampered-entry.sig", "transparency log"),
+        ("unknown-log.sig", "transparency log"),
+        ("tampered-payload.sig", "the signature does not match its payload"),
+    ] {
+        let r = mv_verify_keyless(&model, &root, &sig(name), GEN_ID, &[]);
+        assert!(!r.ok && r.out.contains(expected), "{name}: {}", r.out);
+    }
+    // Wrong kind of trust for the signature, and the other way round.
+    let (_, public) = keypair(dir.path(), Curve::P256, "k");
+    let r = mv_verify(&model, ("--key", &public), &sig("good.sig"), &[]);
+    assert!(!r.ok && r.out.contains("keyless Sigstore signature") && r.out.contains("--trust-root"), "{}", r.out);
+
+    // The files, as for every signature: all differences named.
+    write(&model, "a.b", b"z");
+    write(&model, "extra.txt", b"new");
+    let r = mv_verify_keyless(&model, &root, &sig("good.sig"), GEN_ID, &[]);
+    assert!(!r.ok && r.out.contains("2 differences"), "{}", r.out);
+    assert!(
+        r.out.contains("changed: a.b: expected sha256 a1fce436")
+            && r.out.contains("extra file (not signed): extra.txt"),
+        "{}",
+        r.out
+    );
+    let r = mv_verify_keyless(&model, &root, &sig("good.sig"), GEN_ID, &["--ignore-unsigned-files"]);
+    assert!(!r.ok && r.out.contains("1 difference"), "{}", r.out);
+
+    // A broken trusted root is an error (exit 2), not a verdict.
+    let bad_root = dir.path().join("bad_root.json");
+    std::fs::write(&bad_root, "{\"mediaType\": 1}").unwrap();
+    let o = modelvet()
+        .arg("verify")
+        .arg(&model)
+        .arg("--trust-root")
+        .arg(&bad_root)
+        .args(["--identity", GEN_ID.0, "--identity-provider", GEN_ID.1])
+        .arg("--signature")
+        .arg(sig("good.sig"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not a Sigstore trusted root"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// `model_signing verify sigstore --trust_config` (offline with a trust
+/// config) and modelvet give the same verdict on every generated bundle.
+#[test]
+fn keyless_verdicts_agree_with_the_reference_tool() {
+    let Some(tool) = reference() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let gen_dir = keyless_dir().join("generated");
+    let (root, config) = (gen_dir.join("trusted_root.json"), gen_dir.join("trust_config.json"));
+    let model = dir.path().join("tiny-model");
+    copy_tree(&gen_dir.join("tiny-model"), &model);
+    let uri = (
+        "https://github.com/example/models/.github/workflows/sign.yml@refs/heads/main",
+        "https://token.actions.githubusercontent.com",
+    );
+    let cases: Vec<(&str, (&str, &str), bool)> = vec![
+        ("good.sig", GEN_ID, true),
+        ("good-uri.sig", uri, true),
+        ("good.sig", ("other@example.com", GEN_ID.1), false),
+        ("good.sig", (GEN_ID.0, "https://accounts.google.com"), false),
+        ("expired.sig", GEN_ID, false),
+        ("untrusted-ca.sig", GEN_ID, false),
+        ("bad-set.sig", GEN_ID, false),
+        ("bad-proof.sig", GEN_ID, false),
+        ("tampered-entry.sig", GEN_ID, false),
+        ("tampered-payload.sig", GEN_ID, false),
+        ("unknown-log.sig", GEN_ID, false),
+    ];
+    for (name, id, expected) in &cases {
+        let sig = gen_dir.join(name);
+        let ours = mv_verify_keyless(&model, &root, &sig, *id, &[]);
+        let theirs = ms_verify_keyless(&tool, &model, &config, &sig, *id);
+        assert_eq!(ours.ok, *expected, "{name} {id:?}: {}", ours.out);
+        assert_eq!(theirs.ok, *expected, "{name} {id:?} (reference): {}", theirs.out);
+    }
+    write(&model, "a.b", b"z");
+    let sig = gen_dir.join("good.sig");
+    assert!(!mv_verify_keyless(&model, &root, &sig, GEN_ID, &[]).ok);
+    assert!(!ms_verify_keyless(&tool, &model, &config, &sig, GEN_ID).ok, "reference: changed file");
+}
+
+/// `[signing]` with `trust-root` and `identities`: scan verifies a keyless
+/// model.sig (SIG001), and reports an untrusted identity (SIG002).
+#[test]
+fn scan_verifies_keyless_signatures_under_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let gen_dir = keyless_dir().join("generated");
+    let model = dir.path().join("tiny-model");
+    copy_tree(&gen_dir.join("tiny-model"), &model);
+    std::fs::copy(gen_dir.join("good.sig"), model.join("model.sig")).unwrap();
+    std::fs::copy(gen_dir.join("trusted_root.json"), dir.path().join("trusted_root.json")).unwrap();
+    let policy = |name: &str, identities: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(
+            &p,
+            format!("[signing]\ntrust-root = \"trusted_root.json\"\nidentities = [{identities}]\nrequire = true\n"),
+        )
+        .unwrap();
+        p
+    };
+    let trusted = policy(
+        "trusted.toml",
+        "{ identity = \"nobody@example.com\", issuer = \"https://accounts.example.com\" }, \
+         { identity = \"model-signer@example.com\", issuer = \"https://accounts.example.com\" }",
+    );
+    let (code, v) = scan_json(&trusted, &model);
+    assert_eq!(code, 0, "{v}");
+    let f = sig_findings(&v);
+    assert!(f.len() == 1 && f[0].0 == "SIG001" && f[0].1.contains("model-signer@example.com"), "{f:?}");
+
+    let other =
+        policy("other.toml", "{ identity = \"model-signer@example.com\", issuer = \"https://accounts.google.com\" }");
+    let (code, v) = scan_json(&other, &model);
+    assert_eq!(code, 1, "{v}");
+    let f = sig_findings(&v);
+    assert!(f[0].0 == "SIG002" && f[0].1.contains("identity mismatch"), "{f:?}");
+
+    std::fs::copy(gen_dir.join("expired.sig"), model.join("model.sig")).unwrap();
+    let (code, v) = scan_json(&trusted, &model);
+    assert_eq!(code, 1, "{v}");
+    let f = sig_findings(&v);
+    assert!(f[0].0 == "SIG002" && f[0].1.contains("untrusted certificate"), "{f:?}");
+}
+
+#[test]
+fn policy_check_reports_keyless_errors_with_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("modelvet.toml");
+    std::fs::write(&p, "[signing]\ntrust-root = \"missing.json\"\nidentities = [{ identity = \"a@b.c\" }, { issuer = \"https://x\", who = 1 }, 3]\n").unwrap();
+    let o = modelvet().args(["policy", "check"]).arg(&p).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("2:14") && err.contains("cannot read") && err.contains("missing.json"), "{err}");
+    assert!(err.contains("3:15") && err.contains("has no `issuer`"), "{err}");
+    assert!(err.contains("3:39") && err.contains("has no `identity`"), "{err}");
+    assert!(err.contains("3:63") && err.contains("unknown key `who`"), "{err}");
+    assert!(err.contains("3:74") && err.contains("must be a table"), "{err}");
+
+    std::fs::write(&p, "[signing]\nidentities = [{ identity = \"a@b.c\", issuer = \"https://x\" }]\nrequire = true\n")
+        .unwrap();
+    let o = modelvet().args(["policy", "check"]).arg(&p).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("2:14") && err.contains("needs `trust-root"), "{err}");
+
+    std::fs::write(&p, "[signing]\ntrust-root = \"bad.json\"\n").unwrap();
+    std::fs::write(dir.path().join("bad.json"), "{}").unwrap();
+    let o = modelvet().args(["policy", "check"]).arg(&p).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("2:14") && err.contains("not a Sigstore trusted root"), "{err}");
+}

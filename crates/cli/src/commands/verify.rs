@@ -4,17 +4,25 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use modelvet_engine::signing::keyless::{Identity, KeylessTrust, TrustRoot};
 use modelvet_engine::signing::{self, Ignore, Trust, Verdict, VerifyOptions, bundle, certs, keys::PublicKey};
 
 use crate::cli::VerifyArgs;
 
 pub fn run(args: VerifyArgs) -> Result<ExitCode> {
-    let trust = match &args.key {
-        Some(k) => {
+    let trust = match (&args.key, &args.trust_root) {
+        (_, Some(root)) => {
+            let root = TrustRoot::from_file(root)?;
+            let (Some(identity), Some(issuer)) = (args.identity.clone(), args.identity_provider.clone()) else {
+                anyhow::bail!("--trust-root needs --identity and --identity-provider");
+            };
+            Trust::Keyless(KeylessTrust { root, identities: vec![Identity { identity, issuer }] })
+        }
+        (Some(k), None) => {
             let pem = std::fs::read_to_string(k).with_context(|| format!("cannot read {}", k.display()))?;
             Trust::Key(PublicKey::from_pem(&pem).with_context(|| format!("{}", k.display()))?)
         }
-        None => {
+        (None, None) => {
             let mut roots = Vec::new();
             for p in &args.certificate_chain {
                 let pem = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;

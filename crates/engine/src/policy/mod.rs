@@ -151,6 +151,11 @@ pub struct SigningPolicy {
     /// Trusted root certificates (certificate-mode signatures), read from `root_files`.
     pub roots: Vec<x509_cert::Certificate>,
     pub root_files: Vec<String>,
+    /// Keyless (Sigstore) signatures: the trusted root read from `trust_root_file`.
+    pub trust_root: Option<crate::signing::keyless::TrustRoot>,
+    pub trust_root_file: Option<String>,
+    /// Keyless identities trusted to sign (with `trust_root`).
+    pub identities: Vec<crate::signing::keyless::Identity>,
     /// Block a scanned model folder that has no valid signature.
     pub require: bool,
 }
@@ -158,7 +163,14 @@ pub struct SigningPolicy {
 impl SigningPolicy {
     /// Whether the policy trusts anyone.
     pub fn trusts_anyone(&self) -> bool {
-        !self.keys.is_empty() || !self.roots.is_empty()
+        !self.keys.is_empty() || !self.roots.is_empty() || self.keyless().is_some()
+    }
+
+    /// The keyless trust, when the policy names a trusted root and identities.
+    pub fn keyless(&self) -> Option<crate::signing::keyless::KeylessTrust> {
+        let root = self.trust_root.clone()?;
+        (!self.identities.is_empty())
+            .then(|| crate::signing::keyless::KeylessTrust { root, identities: self.identities.clone() })
     }
 }
 

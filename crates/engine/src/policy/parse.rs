@@ -126,7 +126,8 @@ impl Ctx<'_> {
 }
 
 const TOP: &[&str] = &["fail-on", "rules", "globals", "paths", "waivers", "licences", "licenses", "signing"];
-const SIGNING: &[&str] = &["keys", "certificate-chains", "require"];
+const SIGNING: &[&str] = &["keys", "certificate-chains", "trust-root", "identities", "require"];
+const IDENTITY: &[&str] = &["identity", "issuer"];
 const GLOBALS: &[&str] = &["allow", "deny", "profiles"];
 const PATHS: &[&str] = &["include", "exclude"];
 const WAIVER: &[&str] = &["path", "sha256", "rule", "reason", "expires"];
@@ -411,13 +412,16 @@ fn parse_licences(cx: &mut Ctx<'_>, t: &DeTable<'_>) -> LicencePolicy {
 }
 
 /// `[signing]`: trusted public keys and certificate roots (PEM files, relative
-/// to the policy file's folder), each read and checked now so that
+/// to the policy file's folder), a Sigstore trusted root and the keyless
+/// identities it vouches for, each read and checked now so that
 /// `policy check` reports a bad key where it is named.
 fn parse_signing(cx: &mut Ctx<'_>, t: &DeTable<'_>, policy_path: Option<&Path>) -> super::SigningPolicy {
     use crate::signing::{certs, keys::PublicKey};
     let base = policy_path.and_then(Path::parent).unwrap_or(Path::new("."));
     let mut out = super::SigningPolicy::default();
     let mut require_span = None;
+    let mut trust_root_span = None;
+    let mut identities_span = None;
     for (k, v) in t {
         match k.get_ref().as_ref() {
             "keys" => {
@@ -450,6 +454,30 @@ fn parse_signing(cx: &mut Ctx<'_>, t: &DeTable<'_>, policy_path: Option<&Path>) 
                     }
                 }
             }
+            "trust-root" => match v.get_ref().as_str() {
+                Some(s) => {
+                    let file = base.join(s);
+                    match crate::signing::keyless::TrustRoot::from_file(&file) {
+                        Ok(root) => {
+                            out.trust_root = Some(root);
+                            out.trust_root_file = Some(s.to_owned());
+                        }
+                        Err(e) => cx.error(v.span(), e.to_string()),
+                    }
+                    trust_root_span = Some(v.span());
+                }
+                None => cx.error(
+                    v.span(),
+                    format!(
+                        "`signing.trust-root` must be the path of a Sigstore trusted_root.json, not {}",
+                        v.get_ref().type_str()
+                    ),
+                ),
+            },
+            "identities" => {
+                identities_span = Some(v.span());
+                out.identities = parse_identities(cx, v);
+            }
             "require" => match v.get_ref().as_bool() {
                 Some(b) => {
                     out.require = b;
@@ -463,11 +491,73 @@ fn parse_signing(cx: &mut Ctx<'_>, t: &DeTable<'_>, policy_path: Option<&Path>) 
             _ => cx.unknown_key(k, "`[signing]`", SIGNING),
         }
     }
-    if out.require && out.key_files.is_empty() && out.root_files.is_empty() {
+    match (&trust_root_span, &identities_span) {
+        (Some(span), None) => cx.error(
+            span.clone(),
+            "`signing.trust-root` needs `identities = [{ identity = \"...\", issuer = \"...\" }]`: whom the keyless signatures may come from",
+        ),
+        (None, Some(span)) => cx.error(
+            span.clone(),
+            "`signing.identities` needs `trust-root = \"trusted_root.json\"`: the Sigstore trusted root to verify them against",
+        ),
+        _ => {}
+    }
+    if out.require && out.key_files.is_empty() && out.root_files.is_empty() && out.identities.is_empty() {
         cx.error(
             require_span.unwrap_or(0..0),
-            "`signing.require = true` needs trusted `keys` or `certificate-chains` to verify signatures against",
+            "`signing.require = true` needs trusted `keys`, `certificate-chains` or keyless `identities` to verify signatures against",
         );
+    }
+    out
+}
+
+/// `signing.identities`: `[{ identity = "alice@example.com", issuer = "https://accounts.google.com" }]`.
+fn parse_identities(cx: &mut Ctx<'_>, v: &Spanned<DeValue<'_>>) -> Vec<crate::signing::keyless::Identity> {
+    let Some(arr) = v.get_ref().as_array() else {
+        cx.error(
+            v.span(),
+            format!(
+                "`signing.identities` must be an array of {{ identity = \"...\", issuer = \"...\" }} tables, not {}",
+                v.get_ref().type_str()
+            ),
+        );
+        return Vec::new();
+    };
+    if arr.is_empty() {
+        cx.error(v.span(), "`signing.identities` is empty: name at least one identity");
+    }
+    let mut out = Vec::new();
+    for item in arr.iter() {
+        let Some(t) = cx.table(item, "a `signing.identities` entry") else { continue };
+        let mut identity = None;
+        let mut issuer = None;
+        for (k, v) in t {
+            let slot = match k.get_ref().as_ref() {
+                "identity" => &mut identity,
+                "issuer" => &mut issuer,
+                _ => {
+                    cx.unknown_key(k, "a `signing.identities` entry", IDENTITY);
+                    continue;
+                }
+            };
+            match v.get_ref().as_str() {
+                Some(s) if !s.trim().is_empty() => *slot = Some(s.to_owned()),
+                _ => cx.error(v.span(), format!("`{}` must be a non-empty string", k.get_ref())),
+            }
+        }
+        match (identity, issuer) {
+            (Some(identity), Some(issuer)) => {
+                if !issuer.starts_with("https://") && !issuer.starts_with("http://") {
+                    cx.warn(
+                        item.span(),
+                        format!("issuer `{issuer}` is not a URL; OIDC issuers are, e.g. https://accounts.google.com"),
+                    );
+                }
+                out.push(crate::signing::keyless::Identity { identity, issuer });
+            }
+            (None, _) => cx.error(item.span(), "this `signing.identities` entry has no `identity` (an email or URI)"),
+            (_, None) => cx.error(item.span(), "this `signing.identities` entry has no `issuer` (the OIDC issuer URL)"),
+        }
     }
     out
 }

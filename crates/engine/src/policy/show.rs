@@ -76,6 +76,18 @@ pub fn render(p: &Policy) -> String {
     o.push_str("\n[signing]\n");
     let _ = writeln!(o, "keys = {}", list(&p.signing.key_files));
     let _ = writeln!(o, "certificate-chains = {}", list(&p.signing.root_files));
+    if let Some(f) = &p.signing.trust_root_file {
+        let _ = writeln!(o, "trust-root = {}", q(f));
+    }
+    if !p.signing.identities.is_empty() {
+        let ids: Vec<String> = p
+            .signing
+            .identities
+            .iter()
+            .map(|i| format!("{{ identity = {}, issuer = {} }}", q(&i.identity), q(&i.issuer)))
+            .collect();
+        let _ = writeln!(o, "identities = [{}]", ids.join(", "));
+    }
     let _ = writeln!(o, "require = {}", p.signing.require);
     o.push_str("\n[licences]  # entries naming an id win over classes; classes not listed take the default\n");
     for v in [Verdict::Allow, Verdict::Review, Verdict::Deny] {

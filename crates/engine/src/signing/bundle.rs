@@ -151,6 +151,14 @@ impl Bundle {
     }
 }
 
+/// The SHA-256 subject digest an in-toto payload claims, read loosely (before
+/// its signature is checked; the keyless verifier binds the two).
+pub fn subject_sha256(payload: &[u8]) -> Option<[u8; 32]> {
+    let v: Value = serde_json::from_slice(payload).ok()?;
+    let hex_digest = v.get("subject")?.get(0)?.get("digest")?.get("sha256")?.as_str()?;
+    hex::decode(hex_digest).ok()?.try_into().ok()
+}
+
 /// The in-toto statement's content that verification uses.
 #[derive(Debug, Clone)]
 pub struct Statement {

@@ -66,6 +66,9 @@ pub fn check_folder(folder: &Path, policy: &SigningPolicy) -> Option<TargetRepor
     if !policy.roots.is_empty() {
         trusts.push(Trust::Roots(policy.roots.clone()));
     }
+    if let Some(k) = policy.keyless() {
+        trusts.push(Trust::Keyless(k));
+    }
     // The most telling failure: one from a signer we trust beats "another key".
     let mut best: Option<Failure> = None;
     for trust in &trusts {

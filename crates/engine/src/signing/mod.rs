@@ -6,6 +6,8 @@
 //! * [`bundle`]: the bundle, the DSSE envelope and PAE, the statement.
 //! * [`keys`]: ECDSA P-256/P-384/P-521 keys in PEM.
 //! * [`certs`]: certificate chains checked against trusted roots.
+//! * [`keyless`]: Sigstore keyless signatures (Fulcio certificate, Rekor entry)
+//!   checked offline against a `trusted_root.json` and trusted identities.
 //!
 //! [`sign`] writes a bundle; [`verify`] returns a [`Verdict`] that lists every
 //! difference between the signed manifest and the files on disk. Nothing here
@@ -21,6 +23,7 @@
 pub mod bundle;
 pub mod certs;
 pub mod check;
+pub mod keyless;
 pub mod keys;
 pub mod manifest;
 
@@ -148,6 +151,8 @@ pub enum Trust {
     Key(PublicKey),
     /// Root certificates (certificate flow).
     Roots(Vec<x509_cert::Certificate>),
+    /// A Sigstore trusted root and the identities allowed to sign (keyless flow).
+    Keyless(keyless::KeylessTrust),
 }
 
 /// Verification settings.
@@ -210,6 +215,10 @@ pub enum Failure {
     BadSignature,
     /// The certificate chain does not lead to a trusted root.
     Untrusted(String),
+    /// A keyless signature by an identity the verifier does not trust.
+    IdentityMismatch { found: keyless::Identity, trusted: Vec<keyless::Identity> },
+    /// The transparency-log entry (or timestamp) does not prove the signing time.
+    TransparencyLog(String),
     /// The statement's subject is not the digest of its own resources.
     Inconsistent { recorded: String, computed: String },
     /// The files differ from the signed manifest.
@@ -230,6 +239,11 @@ impl fmt::Display for Failure {
                 "the signature does not match its payload: the signature file was altered or made with another key"
             ),
             Self::Untrusted(m) => write!(f, "untrusted certificate: {m}"),
+            Self::IdentityMismatch { found, trusted } => {
+                let trusted: Vec<String> = trusted.iter().map(ToString::to_string).collect();
+                write!(f, "identity mismatch: signed by {found}, but only {} is trusted", trusted.join(" or "))
+            }
+            Self::TransparencyLog(m) => write!(f, "transparency log: {m}"),
             Self::Inconsistent { recorded, computed } => write!(
                 f,
                 "the manifest is inconsistent: its root digest is {recorded}, but its resources hash to {computed}"
@@ -269,9 +283,10 @@ impl fmt::Display for Verdict {
 }
 
 /// Checks the bundle's signer against the trust; returns the verifying key and
-/// a description of the signer.
-fn check_signer(material: &Material, trust: &Trust) -> Result<(PublicKey, String), Failure> {
-    match (material, trust) {
+/// a description of the signer. `raw` is the whole signature file (the keyless
+/// flow hands it to the Sigstore verifier).
+fn check_signer(b: &Bundle, raw: &[u8], trust: &Trust) -> Result<(PublicKey, String), Failure> {
+    match (&b.material, trust) {
         (Material::PublicKey { hint }, Trust::Key(key)) => {
             let expected = key.hint();
             match hint {
@@ -282,16 +297,40 @@ fn check_signer(material: &Material, trust: &Trust) -> Result<(PublicKey, String
             }
         }
         (Material::Chain(chain), Trust::Roots(roots)) => certs::verify_chain(chain, roots).map_err(Failure::Untrusted),
+        (Material::Keyless { certificate }, Trust::Keyless(k)) => {
+            let signer = keyless::verify_bundle(raw, bundle::subject_sha256(&b.payload).unwrap_or([0; 32]), k)?;
+            let leaf = certs::parse_der(certificate).map_err(Failure::Untrusted)?;
+            let key = certs::public_key(&leaf).map_err(Failure::Untrusted)?;
+            let when = signer.signed_at.map(|t| format!(", logged at {}", format_unix(t))).unwrap_or_default();
+            Ok((key, format!("{} (issuer {}{when}, keyless)", signer.identity, signer.issuer)))
+        }
         (Material::Keyless { .. }, _) => Err(Failure::WrongKind(
-            "this is a keyless Sigstore signature; modelvet does not verify keyless signatures yet".into(),
+            "this is a keyless Sigstore signature: verify it with --trust-root trusted_root.json --identity ID --identity-provider ISSUER".into(),
         )),
-        (Material::PublicKey { .. }, Trust::Roots(_)) => Err(Failure::WrongKind(
+        (Material::PublicKey { .. }, Trust::Roots(_) | Trust::Keyless(_)) => Err(Failure::WrongKind(
             "the signature was made with a key, not a certificate: verify it with --key PUBLIC.pem".into(),
         )),
-        (Material::Chain(_), Trust::Key(_)) => Err(Failure::WrongKind(
+        (Material::Chain(_), Trust::Key(_) | Trust::Keyless(_)) => Err(Failure::WrongKind(
             "the signature was made with a certificate: verify it with --certificate-chain ROOTS.pem".into(),
         )),
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (UTC, proleptic Gregorian).
+pub(crate) fn format_unix(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// Verifies the signature file's bytes against the model at `model`.
@@ -304,7 +343,7 @@ pub fn verify(model: &Path, signature: &[u8], trust: &Trust, options: &VerifyOpt
         Ok(b) => b,
         Err(Malformed(m)) => return not(Failure::Malformed(format!("malformed signature: {m}"))),
     };
-    let (key, signer) = match check_signer(&b.material, trust) {
+    let (key, signer) = match check_signer(&b, signature, trust) {
         Ok(x) => x,
         Err(f) => return not(f),
     };

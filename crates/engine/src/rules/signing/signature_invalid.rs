@@ -1,9 +1,11 @@
 //! ## What it does
-//! Reports a model signature that does not verify against the keys or
-//! certificate roots the policy's `[signing]` section trusts: a file changed,
-//! added or removed since signing, a symbolic link in the model, another
-//! signer's key, an untrusted certificate, or a signature file that is altered
-//! or malformed. Every difference is listed.
+//! Reports a model signature that does not verify against the keys,
+//! certificate roots or keyless (Sigstore) identities the policy's `[signing]`
+//! section trusts: a file changed, added or removed since signing, a symbolic
+//! link in the model, another signer's key, an untrusted certificate, a
+//! keyless signature by another identity or issuer, a transparency-log entry
+//! that does not verify, or a signature file that is altered or malformed.
+//! Every difference is listed.
 //!
 //! ## Why is this bad?
 //! The model is not what the trusted publisher signed. A changed weights file

@@ -1,7 +1,8 @@
 //! ## What it does
 //! Notes a model signature (`model.sig`) that was not verified because the
-//! policy names no trusted key or certificate root (`[signing] keys` or
-//! `certificate-chains`). A note: it never blocks.
+//! policy names no trusted key, certificate root or keyless identity
+//! (`[signing] keys`, `certificate-chains`, or `trust-root` with `identities`).
+//! A note: it never blocks.
 //!
 //! ## Why is this bad?
 //! A signature only means something against a signer you trust; anyone can

@@ -1,7 +1,8 @@
 //! ## What it does
 //! Records that a model folder's signature (`model.sig`, OpenSSF Model
-//! Signing) verified against a key or certificate root that the policy's
-//! `[signing]` section trusts, and that every file matches what was signed.
+//! Signing) verified against a key, certificate root or keyless (Sigstore)
+//! identity that the policy's `[signing]` section trusts, and that every file
+//! matches what was signed.
 //! A note: it never blocks.
 //!
 //! ## Why is this bad?
