@@ -604,8 +604,6 @@ fn policy_check_reports_signing_errors_with_positions() {
 // Fixtures: fixtures/signing/keyless/ (README there says where each came from).
 
 const KEYLESS: &str = "fixtures/signing/keyless";
-/// The identity that signed the real model-signing fixtures, and its issuer.
-const REAL_ID: (&str, &str) = ("stefanb@us.ibm.com", "https://sigstore.verify.ibm.com/oauth2");
 /// The identity of the generated bundles.
 const GEN_ID: (&str, &str) = ("model-signer@example.com", "https://accounts.example.com");
 
@@ -641,49 +639,24 @@ fn ms_verify_keyless(tool: &Path, model: &Path, config: &Path, sig: &Path, id: (
     run(c)
 }
 
-/// Real keyless signatures made by model-signing 1.0.0, 1.0.1 and 1.1.0 on the
-/// public Sigstore instance verify offline against the production trusted
-/// root; the identity, the issuer, the root and the files all matter.
+/// The public Sigstore instance's real trusted root (from the `sigstore`
+/// wheel on PyPI) is read and used: a signature made under another root is
+/// refused as untrusted, not as an unreadable root.
 #[test]
-fn keyless_real_model_signing_bundles_verify_offline() {
+fn keyless_real_trusted_root_is_read_and_does_not_vouch_for_another_ca() {
     let dir = tempfile::tempdir().unwrap();
-    let root = keyless_dir().join("real/trusted_root.json");
-    let other_root = keyless_dir().join("generated/trusted_root.json");
-    for v in ["v1.0.0", "v1.0.1", "v1.1.0"] {
-        let model = dir.path().join(format!("{v}-sigstore"));
-        copy_tree(&keyless_dir().join(format!("real/{v}-sigstore")), &model);
-        let sig = model.join("model.sig");
-        // As upstream's scripts do: v1.0.1 did not record the ignored file (v1.1.0 does).
-        let ignore = model.join("ignore-me");
-        let ignore = ignore.to_str().unwrap();
-        let extra: &[&str] = if v == "v1.0.0" { &[] } else { &["--ignore-paths", ignore] };
-        let mv_verify_keyless = |model: &Path, root: &Path, sig: &Path, id, more: &[&str]| {
-            mv_verify_keyless(model, root, sig, id, &[extra, more].concat())
-        };
-        let r = mv_verify_keyless(&model, &root, &sig, REAL_ID, &[]);
-        assert!(r.ok, "{v}: {}", r.out);
-        assert!(
-            r.out.contains("verified: 2 files signed by stefanb@us.ibm.com (issuer https://sigstore.verify.ibm.com/oauth2, logged at 2025-"),
-            "{v}: {}",
-            r.out
-        );
-
-        let r = mv_verify_keyless(&model, &root, &sig, ("someone@us.ibm.com", REAL_ID.1), &[]);
-        assert!(!r.ok && r.out.contains("identity mismatch: signed by stefanb@us.ibm.com"), "{v}: {}", r.out);
-        let r = mv_verify_keyless(&model, &root, &sig, (REAL_ID.0, "https://accounts.google.com"), &[]);
-        assert!(
-            !r.ok && r.out.contains("(issuer https://sigstore.verify.ibm.com/oauth2), but only stefanb@us.ibm.com (issuer https://accounts.google.com) is trusted"),
-            "{v}: {}",
-            r.out
-        );
-        // Another trusted root (the test one) does not vouch for the public instance.
-        let r = mv_verify_keyless(&model, &other_root, &sig, REAL_ID, &[]);
-        assert!(!r.ok, "{v}: {}", r.out);
-
-        write(&model, "signme-1", b"changed\n");
-        let r = mv_verify_keyless(&model, &root, &sig, REAL_ID, &[]);
-        assert!(!r.ok && r.out.contains("1 difference") && r.out.contains("changed: signme-1"), "{v}: {}", r.out);
-    }
+    let real_root = keyless_dir().join("real/trusted_root.json");
+    let gen_dir = keyless_dir().join("generated");
+    let model = dir.path().join("tiny-model");
+    copy_tree(&gen_dir.join("tiny-model"), &model);
+    let good = gen_dir.join("good.sig");
+    let r = mv_verify_keyless(&model, &gen_dir.join("trusted_root.json"), &good, GEN_ID, &[]);
+    assert!(r.ok, "{}", r.out);
+    let r = mv_verify_keyless(&model, &real_root, &good, GEN_ID, &[]);
+    // Read and used (a verdict, exit 1), not refused as unreadable (exit 2):
+    // none of its log keys or CAs signed this bundle.
+    assert!(!r.ok && r.out.contains("not verified:"), "{}", r.out);
+    assert!(r.out.contains("log key") || r.out.contains("untrusted"), "{}", r.out);
 }
 
 /// The generated bundles: every way a keyless signature can be wrong gives

@@ -175,7 +175,11 @@ fn start_baseline(dir: PathBuf) -> (SocketAddr, std::thread::JoinHandle<()>, tok
         let Ok(f) = std::fs::File::open(dir.join(&name)) else { return StatusCode::NOT_FOUND.into_response() };
         let len = f.metadata().map(|m| m.len()).unwrap_or(0);
         let reader = tokio::fs::File::from_std(f).take(len);
-        ([(header::CONTENT_LENGTH, len)], Body::from_stream(tokio_util::io::ReaderStream::new(reader))).into_response()
+        (
+            [(header::CONTENT_LENGTH, len)],
+            Body::from_stream(tokio_util::io::ReaderStream::with_capacity(reader, modelvet_server::routes::BLOB_CHUNK)),
+        )
+            .into_response()
     }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");

@@ -386,6 +386,10 @@ async fn header_formats_stream_while_fetched_and_are_verified_at_the_end() {
 async fn a_streamed_file_whose_content_is_not_what_the_upstream_stated_is_cut_off_and_not_kept() {
     let (hub, weights) = streaming_hub();
     hub.set_corrupt(true);
+    // The body pauses half-way, so the answer has started streaming before the
+    // fetch ends (on a busy machine the fetch could otherwise end first, and the
+    // client would get the 502 of a finished, failed fetch instead).
+    hub.set_stall(Duration::from_secs(2));
     let data = tempfile::tempdir().unwrap();
     let gate = gate(&hub.url(), data.path(), Duration::from_secs(20));
     let commit = hub.commit("acme/big").unwrap();
