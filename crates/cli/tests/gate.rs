@@ -3,8 +3,8 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use common::{free_addr, http_get};
+
 use std::path::Path;
 use std::process::{Child, Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
@@ -25,23 +25,6 @@ fn hub() -> TestHub {
 }
 
 /// A minimal HTTP/1.1 GET: (status, headers, body).
-fn http_get(addr: &str, path: &str) -> Option<(u16, String, Vec<u8>)> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).ok()?;
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head.split(' ').nth(1)?.parse().ok()?;
-    Some((status, head, raw[split + 4..].to_vec()))
-}
-
-fn free_addr() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().to_string()
-}
-
 /// Starts `modelvet serve` and waits for `/healthz`.
 fn serve(upstream: &str, data: &Path, addr: &str) -> Child {
     let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("modelvet"))
@@ -53,7 +36,7 @@ fn serve(upstream: &str, data: &Path, addr: &str) -> Child {
         .unwrap();
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(30) {
-        if let Some((200, _, body)) = http_get(addr, "/healthz") {
+        if let Some((200, _, body)) = http_get(addr, "/healthz", None) {
             assert_eq!(body, br#"{"status":"ok"}"#);
             return child;
         }
@@ -79,7 +62,7 @@ fn sigkill_mid_fetch_leaves_nothing_served_or_judged_and_a_restart_resumes() {
     let mut server = serve(&hub.url(), data.path(), &addr);
     // A download starts; the upstream sends half the file and stalls.
     let a = addr.clone();
-    let client = std::thread::spawn(move || http_get(&a, "/acme/tiny-bert/resolve/main/model.safetensors"));
+    let client = std::thread::spawn(move || http_get(&a, "/acme/tiny-bert/resolve/main/model.safetensors", None));
     let start = Instant::now();
     while files_under(&data.path().join("blobs/tmp")) == 0 && start.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(20));
@@ -98,7 +81,7 @@ fn sigkill_mid_fetch_leaves_nothing_served_or_judged_and_a_restart_resumes() {
     let mut server = serve(&hub.url(), data.path(), &addr);
     assert_eq!(files_under(&data.path().join("blobs/tmp")), 0);
     let weights = common::fixture("gate/tiny-bert/model.safetensors");
-    let (status, head, body) = http_get(&addr, "/acme/tiny-bert/resolve/main/model.safetensors").unwrap();
+    let (status, head, body) = http_get(&addr, "/acme/tiny-bert/resolve/main/model.safetensors", None).unwrap();
     assert_eq!(status, 200, "{head}");
     assert_eq!(body, weights);
     assert_eq!(hub.fetches("acme/tiny-bert/model.safetensors"), 2);
@@ -115,7 +98,7 @@ fn gate_admin_commands_waive_and_list() {
     let data = tempfile::tempdir().unwrap();
     let addr = free_addr();
     let mut server = serve(&hub.url(), data.path(), &addr);
-    let (status, head, body) = http_get(&addr, "/acme/evil/resolve/main/pytorch_model.bin").unwrap();
+    let (status, head, body) = http_get(&addr, "/acme/evil/resolve/main/pytorch_model.bin", None).unwrap();
     assert_eq!(status, 403, "{head}");
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let sha = v["sha256"].as_str().unwrap().to_string();
@@ -142,7 +125,7 @@ fn gate_admin_commands_waive_and_list() {
         format!("   1  {sha}  2099-12-31  by ana: reviewed in SEC-42\n")
     );
     // The running gate sees the waiver at once.
-    let (status, head, _) = http_get(&addr, "/acme/evil/resolve/main/pytorch_model.bin").unwrap();
+    let (status, head, _) = http_get(&addr, "/acme/evil/resolve/main/pytorch_model.bin", None).unwrap();
     assert_eq!(status, 200, "{head}");
     assert!(head.to_ascii_lowercase().contains("x-hf-warning: modelvet; acme/evil/pytorch_model.bin"), "{head}");
     let a = modelvet().args(["gate", "audit", "--format", "json", "--data"]).arg(data.path()).assert().success();

@@ -3,8 +3,8 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use common::{free_addr, http_get};
+
 use std::path::Path;
 use std::process::{Child, Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
@@ -25,24 +25,6 @@ fn hub() -> TestHub {
 }
 
 /// A minimal HTTP/1.1 GET with an optional bearer token: (status, headers, body).
-fn http_get(addr: &str, path: &str, token: Option<&str>) -> Option<(u16, String, Vec<u8>)> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").ok()?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).ok()?;
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head.split(' ').nth(1)?.parse().ok()?;
-    Some((status, head, raw[split + 4..].to_vec()))
-}
-
-fn free_addr() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().to_string()
-}
-
 /// Starts `modelvet serve EXTRA...` and waits for `/healthz`.
 fn serve(upstream: &str, data: &Path, addr: &str, extra: &[&str]) -> Child {
     let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("modelvet"))

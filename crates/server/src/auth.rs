@@ -224,13 +224,7 @@ pub fn cookie(header: Option<&str>) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::SqliteDb;
-
-    fn db() -> (tempfile::TempDir, SqliteDb) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = SqliteDb::open(&dir.path().join("gate.sqlite")).unwrap();
-        (dir, db)
-    }
+    use crate::db::tests::db;
 
     #[test]
     fn tokens_verify_until_revoked_or_expired() {

@@ -545,10 +545,11 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn db() -> (tempfile::TempDir, SqliteDb) {
+    /// A fresh database in a temporary folder (also used by other modules' tests).
+    pub(crate) fn db() -> (tempfile::TempDir, SqliteDb) {
         let dir = tempfile::tempdir().unwrap();
         let db = SqliteDb::open(&dir.path().join("gate.sqlite")).unwrap();
         (dir, db)
