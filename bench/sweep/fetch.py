@@ -128,9 +128,31 @@ def pip_download(spec, filename, cache):
         cmd += ["--only-binary", ":all:"] + WHEEL_PLATFORM
     r = subprocess.run(cmd, capture_output=True, text=True)
     if not os.path.exists(dest):
-        # an sdist whose metadata step needs build tools: pip leaves the file in the cache anyway
-        raise RuntimeError(f"pip download {spec} did not give {filename}: {r.stderr.strip()[-400:]}")
+        # an sdist whose metadata step needs build tools pip lacks here (no `wheel`, say):
+        # take the very file from PyPI's JSON API instead; the SHA-256 check follows either way
+        try:
+            pypi_download(spec, filename, dest)
+        except Exception as e:  # noqa: BLE001 - report both failures
+            raise RuntimeError(f"pip download {spec} did not give {filename}: {r.stderr.strip()[-300:]}; "
+                               f"PyPI JSON API: {e}") from None
     return dest
+
+
+def pypi_download(spec, filename, dest):
+    """Download FILENAME of NAME==VERSION from the PyPI simple index (no build step)."""
+    import html
+    import urllib.request
+    name = re.sub(r"[-_.]+", "-", spec.split("==")[0]).lower()
+    with urllib.request.urlopen(f"https://pypi.org/simple/{name}/", timeout=60) as r:
+        page = r.read().decode()
+    urls = [html.unescape(h) for h in re.findall(r'href="([^"]+)"', page)]
+    url = next((u for u in urls if u.split("#")[0].rsplit("/", 1)[-1] == filename), None)
+    if url is None:
+        raise RuntimeError(f"{filename} is not among the files of {spec} on the index")
+    tmp = dest + ".part"
+    with urllib.request.urlopen(url.split("#")[0], timeout=300) as r, open(tmp, "wb") as f:
+        shutil.copyfileobj(r, f, 1 << 20)
+    os.replace(tmp, dest)
 
 
 def iter_archive(path):

@@ -204,7 +204,6 @@ const DANGEROUS: &[(&str, Category)] = &[
     ("numpy.core.multiarray._ufunc_reconstruct", ImportMachinery),
     // Code objects
     ("marshal", CodeObjects),
-    ("types.MethodType", CodeObjects),
     ("types.ModuleType", CodeObjects),
     ("types.new_class", CodeObjects),
     ("ctypes", CodeObjects),
@@ -658,6 +657,11 @@ fn classify_uncached(module: &str, name: &str) -> Class {
             return Class::Dangerous(*cat);
         }
     }
+    // Checked before the re-exported modules below, which include `cloudpickle`
+    // itself: its code builders are judged by the code they rebuild (PKL004).
+    if CODE_BUILDERS.contains(&full.as_str()) {
+        return Class::CodeBuilder;
+    }
     // A re-exported dangerous module or a special attribute anywhere in the
     // name reaches the dangerous thing itself.
     let segments = name.split('.').filter(|s| !s.is_empty());
@@ -675,9 +679,6 @@ fn classify_uncached(module: &str, name: &str) -> Class {
     }
     if name.is_empty() {
         return Class::Unknown;
-    }
-    if CODE_BUILDERS.contains(&full.as_str()) {
-        return Class::CodeBuilder;
     }
     match allowlist_entry(&module, name) {
         Some(Entry { call: true, .. }) => Class::Safe,

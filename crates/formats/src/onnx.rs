@@ -277,6 +277,38 @@ pub fn parse(src: &mut dyn ReadSeek, len: u64) -> Result<Model, Error> {
     Ok(m)
 }
 
+/// Reads only a `ModelProto`'s top-level `metadata_props` (field 14),
+/// stepping over the graph, functions and everything else without parsing
+/// them: what a caller that wants the model's declared metadata (its licence,
+/// say) needs, at the cost of a seek per top-level field. Stops quietly at
+/// the first malformed top-level field, keeping what came before it.
+pub fn metadata(src: &mut dyn ReadSeek, len: u64) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if src.seek(SeekFrom::Start(0)).is_err() {
+        return out;
+    }
+    let mut w = Wire { src, pos: 0, len, strings_kept: 0 };
+    let mut m = Model::default();
+    let mut p = Parser { m: &mut m };
+    while let Ok(Some((num, v))) = w.field(len) {
+        let step = match (num, v) {
+            (14, Val::Len(n)) => {
+                let e = w.pos + n;
+                p.entry(&mut w, e).map(|kv| {
+                    if out.len() < MAX_KEPT {
+                        out.push(kv);
+                    }
+                })
+            }
+            _ => w.skip_val(v, len),
+        };
+        if step.is_err() {
+            break;
+        }
+    }
+    out
+}
+
 struct Parser<'m> {
     m: &'m mut Model,
 }
@@ -735,6 +767,13 @@ pub mod tests {
         assert_eq!(m.tensors[1].strings, vec![b"hello".to_vec()]);
         assert_eq!(m.metadata, vec![("k".into(), "v".into())]);
         assert_eq!(m.opsets, vec![(String::new(), 17)]);
+        // The metadata-only read finds the same entries without parsing the graph.
+        assert_eq!(metadata(&mut Cursor::new(&b), b.len() as u64), m.metadata);
+        // A truncated file keeps what came before the cut, and never panics.
+        for cut in 0..b.len() {
+            let kept = metadata(&mut Cursor::new(&b[..cut]), cut as u64);
+            assert!(kept.is_empty() || kept == m.metadata, "cut {cut}: {kept:?}");
+        }
     }
 
     /// A node with a tensor-valued attribute and a Loop body, as onnx writes

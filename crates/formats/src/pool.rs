@@ -8,8 +8,13 @@ use std::cell::RefCell;
 
 /// Buffers kept per thread.
 const KEEP: usize = 4;
-/// Larger buffers are freed rather than kept (memory stays bounded).
-const KEEP_MAX: usize = 1 << 20;
+/// Larger buffers are freed rather than kept (memory stays bounded). The
+/// bound covers the files the scanner reads whole (up to 8 MiB): a buffer
+/// freed and allocated again is fresh memory the kernel must zero page by
+/// page, which cost a folder of models more than reading them.
+const KEEP_MAX: usize = 8 << 20;
+/// Of the kept buffers, at most this many are larger than 1 MiB.
+const KEEP_LARGE: usize = 1;
 
 thread_local! {
     static POOL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
@@ -19,7 +24,9 @@ thread_local! {
 pub fn take(capacity: usize) -> Vec<u8> {
     let reused = POOL.with(|p| {
         let mut p = p.borrow_mut();
-        let i = p.iter().position(|b| b.capacity() >= capacity)?;
+        // The smallest that fits: a large buffer stays for a large file.
+        let (i, _) =
+            p.iter().enumerate().filter(|(_, b)| b.capacity() >= capacity).min_by_key(|(_, b)| b.capacity())?;
         Some(p.swap_remove(i))
     });
     match reused {
@@ -46,6 +53,16 @@ pub fn give(buf: Vec<u8>) {
     }
     POOL.with(|p| {
         let mut p = p.borrow_mut();
+        let large = |b: &Vec<u8>| b.capacity() > 1 << 20;
+        if large(&buf) && p.iter().filter(|b| large(b)).count() >= KEEP_LARGE {
+            // Keep the largest of the large ones.
+            if let Some(big) = p.iter_mut().filter(|b| large(b)).min_by_key(|b| b.capacity())
+                && big.capacity() < buf.capacity()
+            {
+                *big = buf;
+            }
+            return;
+        }
         if p.len() < KEEP {
             p.push(buf);
         } else if let Some(small) = p.iter_mut().min_by_key(|b| b.capacity())

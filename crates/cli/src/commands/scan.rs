@@ -252,14 +252,23 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     // One job (or one file) runs on this thread: no pool to start, and the C
     // allocator keeps its single-threaded fast paths (a third of the CPU time
     // on a folder of small files goes to allocating).
-    let results: Vec<Result<TargetReport, ScanError>> = if args.jobs == Some(1) || items.len() <= 1 {
-        items.iter().map(scan_one).collect()
+    // Licences are judged per model (a folder or a model file), from the
+    // targets alone: with workers, on a thread of their own while files are scanned.
+    let roots: Vec<PathBuf> = local_targets.iter().filter(|t| t.exists()).cloned().collect();
+    let assess = || licence::assess(&roots, &policy.licences);
+    let (results, models): (Vec<Result<TargetReport, ScanError>>, _) = if args.jobs == Some(1) || items.len() <= 1 {
+        (items.iter().map(scan_one).collect(), assess())
     } else {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(args.jobs.unwrap_or(0))
             .build()
             .context("starting worker threads")?;
-        pool.install(|| items.par_iter().map(scan_one).collect())
+        std::thread::scope(|s| {
+            let licences = s.spawn(assess);
+            let results = pool.install(|| items.par_iter().map(scan_one).collect());
+            let models = licences.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (results, models)
+        })
     };
     if let Some(pb) = progress {
         pb.finish_and_clear();
@@ -300,10 +309,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             None => scanned.push(sig),
         }
     }
-    // Licences are judged per model (a folder or a model file), not per file:
-    // their findings join the reports of the files that declare them.
-    let roots: Vec<PathBuf> = local_targets.iter().filter(|t| t.exists()).cloned().collect();
-    let models = licence::assess(&roots, &policy.licences);
+    // Licence findings join the reports of the files that declare them.
     let mut licence_findings =
         licence::findings(&models, Scope::Scan { check_loose_files: policy.licences.check_loose_files });
     licence_findings.retain(|f| policy.paths.admits(&policy_path(Path::new(&f.location.path))));

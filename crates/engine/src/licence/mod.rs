@@ -306,11 +306,8 @@ fn file_metadata(m: &mut ModelLicence, path: &Path, policy: &LicencePolicy) {
                 metadata_value(m, &lk, v, source(path, &format!("__metadata__.{k}")), policy);
             }
         }
-    } else if onnx::sniff(head)
-        && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx"))
-        && let Ok(model) = onnx::parse(&mut src, len)
-    {
-        for (k, v) in &model.metadata {
+    } else if onnx::sniff(head) && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx")) {
+        for (k, v) in &onnx::metadata(&mut src, len) {
             let lk = k.to_ascii_lowercase();
             if matches!(lk.as_str(), "license" | "licence" | "license_name" | "license_link") {
                 metadata_value(m, &lk, v, source(path, &format!("metadata_props.{k}")), policy);

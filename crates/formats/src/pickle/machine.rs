@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use super::compat;
 use super::opcodes::op;
-use super::reader::{Arg, Divergence, Framing, Op, ReadError, ReadErrorKind, Reader};
+use super::reader::{Arg, Divergence, Framing, Op, ReadError, ReadErrorKind, Reader, TORCH_LEGACY_MAGIC};
 use super::value::{Blob, Call, CodeInfo, Function, Global, Map, Seq, Text, Value};
 use crate::container::ReadSeek;
 use crate::limits::Limits;
@@ -106,8 +106,9 @@ impl<F: FnMut(&Event<'_>)> Sink for F {
     }
 }
 
-/// The torch legacy format's magic number, the first pickle of such a file.
-const TORCH_LEGACY_MAGIC: &str = "119547037146038801333356";
+/// Why the machine stopped following the stack when its bounds were reached.
+pub(super) const DEGRADED_DETAIL: &str =
+    "stack, mark or memo size limit reached; the rest of this pickle was checked for imports only";
 
 /// What a run found out about the stream as a whole.
 #[derive(Debug, Clone, Default)]
@@ -224,6 +225,8 @@ pub struct Machine<'s> {
     key_buf: String,
     empty_tuple: Rc<[Value]>,
     framing: Framing,
+    /// Try [`super::shape`]'s pass for plain data first.
+    shape_pass: bool,
 }
 
 /// A weak handle on a mutable value, to empty it when the pickle ends.
@@ -262,6 +265,7 @@ impl<'s> Machine<'s> {
             key_buf: String::new(),
             empty_tuple: Rc::from([]),
             framing: Framing::Contiguous,
+            shape_pass: true,
         }
     }
 
@@ -271,12 +275,29 @@ impl<'s> Machine<'s> {
         self
     }
 
+    /// Follows every value even of a plain-data pickle (the fast pass of
+    /// [`super::shape`] is skipped): for tests that compare the two.
+    pub fn exhaustive(mut self) -> Self {
+        self.shape_pass = false;
+        self
+    }
+
     /// Runs over every pickle in `src` from its current position to the end.
     pub fn run(mut self, src: &mut dyn ReadSeek) -> Outcome {
         let start = src.stream_position().unwrap_or(0);
         let len = src.seek(std::io::SeekFrom::End(0)).unwrap_or(0).saturating_sub(start);
         let _ = src.seek(std::io::SeekFrom::Start(start));
         self.outcome.len = len;
+        if self.shape_pass {
+            let found = super::shape::plain_data(src, len, &self.limits, self.framing);
+            if let Some((outcome, anomalies)) = found {
+                for a in &anomalies {
+                    self.sink.event(&Event::Anomaly(a));
+                }
+                return outcome;
+            }
+            let _ = src.seek(std::io::SeekFrom::Start(start));
+        }
         let mut reader = Reader::new(src, &self.limits).decode_text().framing(self.framing);
         let mut index = 0u32;
         loop {
@@ -459,7 +480,11 @@ impl<'s> Machine<'s> {
                     || self.meta.len() > 1 << 16
                     || self.memo.len() > self.limits.max_memo_entries
                 {
-                    self.degrade(pos, "stack, mark or memo size limit reached");
+                    self.degraded = true;
+                    self.stack.clear();
+                    self.meta.clear();
+                    self.memo = Memo::new();
+                    self.anomaly(AnomalyKind::LimitReached, pos, DEGRADED_DETAIL.into());
                 }
             }
         }
@@ -969,6 +994,15 @@ impl<'s> Machine<'s> {
             match kind.as_str() {
                 "functools.partial" | "_functools.partial" if !inner_args.is_empty() => {
                     let mut all: Vec<Value> = inner_args[1..].to_vec();
+                    all.extend(argv.iter().cloned());
+                    let f = inner_args[0].clone();
+                    let rec = self.call_depth(f, Value::Tuple(all.into()), kwargs.clone(), opcode, at, depth + 1);
+                    return self.record(func, args, kwargs, opcode, at, rec.resolved_value());
+                }
+                // A bound method (cloudpickle writes `types.MethodType(func, obj)`):
+                // calling it calls `func(obj, *args)`.
+                "types.MethodType" if inner_args.len() == 2 => {
+                    let mut all: Vec<Value> = vec![inner_args[1].clone()];
                     all.extend(argv.iter().cloned());
                     let f = inner_args[0].clone();
                     let rec = self.call_depth(f, Value::Tuple(all.into()), kwargs.clone(), opcode, at, depth + 1);

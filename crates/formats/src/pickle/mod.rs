@@ -5,6 +5,7 @@ pub mod compat;
 pub mod machine;
 pub mod opcodes;
 pub mod reader;
+mod shape;
 pub mod value;
 
 pub use machine::{Anomaly, AnomalyKind, Event, Machine, Outcome, Sink, Via};

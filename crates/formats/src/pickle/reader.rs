@@ -79,6 +79,20 @@ pub struct Op {
     pub arg: Arg,
 }
 
+/// One opcode as [`Reader::next_shape`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShapeOp {
+    pub pos: u64,
+    pub code: u8,
+    /// The argument, when it is an integer (`Bool` arguments as 0 or 1).
+    pub int: Option<i64>,
+    /// The argument is the PyTorch legacy format's magic number.
+    pub magic: bool,
+}
+
+/// The first pickle of a PyTorch legacy (pre-1.6) file is this number.
+pub const TORCH_LEGACY_MAGIC: &str = "119547037146038801333356";
+
 /// Why a stream could not be read further.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadErrorKind {
@@ -128,9 +142,16 @@ pub struct Reader<'a> {
     /// Offset of the stream's first byte within the underlying source.
     origin: u64,
     max_inline: usize,
+    /// The stream's length from `origin` (`u64::MAX` when it cannot be told):
+    /// an operand can be no longer than what is left, so its buffer is sized
+    /// once from its length field when that fits, and never beyond it.
+    len: u64,
     eof: bool,
     /// Hand complete, valid UTF-8 text operands over as [`Arg::Text`].
     text: bool,
+    /// Step over valid binary text and bytes operands without copying them
+    /// (they come back as [`Arg::None`]); see [`Reader::shape_only`].
+    shape: bool,
     framing: Framing,
     /// Where the C unpickler's buffer ends (stream offset): past the bytes of
     /// the current frame, or at the position when no frame is buffered.
@@ -190,8 +211,10 @@ impl<'a> Reader<'a> {
             pos: 0,
             origin,
             max_inline: limits.max_inline_bytes.max(64),
+            len,
             eof: false,
             text: false,
+            shape: false,
             framing: Framing::Contiguous,
             c_end: 0,
             tracking: true,
@@ -209,6 +232,17 @@ impl<'a> Reader<'a> {
     /// as [`Arg::Text`], validated once here rather than again by the caller.
     pub fn decode_text(mut self) -> Self {
         self.text = true;
+        self
+    }
+
+    /// Makes the reader step over the operands of the binary string opcodes
+    /// (`BINUNICODE*`, `BINSTRING`, `BINBYTES*`, `BYTEARRAY8`) without copying
+    /// them, returning [`Arg::None`] for each: for a pass that follows only
+    /// the stack's shape. Such an operand is still checked as it would be
+    /// otherwise (its length, its framing, its UTF-8); one that fails a check,
+    /// or is too long to check in the buffer, is read as usual.
+    pub fn shape_only(mut self) -> Self {
+        self.shape = true;
         self
     }
 
@@ -338,7 +372,12 @@ impl<'a> Reader<'a> {
     fn blob(&mut self, len: u64) -> R<Blob> {
         let offset = self.pos;
         let keep = len.min(self.max_inline as u64) as usize;
-        let mut data = Vec::with_capacity(keep.min(self.end - self.start + BUF));
+        // The length field is the file's word: trust it only as far as the
+        // stream has bytes left (one allocation, no regrowth and copying for
+        // an honest operand), else grow as the bytes really arrive.
+        let left = self.len.saturating_sub(self.pos);
+        let cap = if (keep as u64) <= left { keep } else { keep.min(self.end - self.start + BUF) };
+        let mut data = Vec::with_capacity(cap);
         while data.len() < keep {
             if self.start == self.end && self.fill()? == 0 {
                 return Err(ReadErrorKind::Truncated);
@@ -414,6 +453,55 @@ impl<'a> Reader<'a> {
             Ok(arg) => Ok(Some(Op { pos, info, arg })),
             Err(kind) => Err(ReadError { kind, pos, opcode: Some(info.name) }),
         }
+    }
+
+    /// Reads the next opcode for a pass that follows only the stack's shape
+    /// (see [`Reader::shape_only`]): the opcode, its position, and its
+    /// argument as an integer when it is one. Opcodes without an argument and
+    /// those with a fixed-size one are decoded here, straight from the
+    /// buffer; the others go through [`Reader::next_op`].
+    pub fn next_shape(&mut self) -> Result<Option<ShapeOp>, ReadError> {
+        let pos = self.pos;
+        if self.end - self.start >= 9 {
+            let code = self.buf[self.start];
+            let width = match opcodes::info(code).map(|i| i.arg) {
+                Some(ArgKind::None) => 0,
+                Some(ArgKind::U1) => 1,
+                Some(ArgKind::U2) => 2,
+                Some(ArgKind::I4 | ArgKind::U4) => 4,
+                Some(ArgKind::Float8) => 8,
+                _ => usize::MAX,
+            };
+            if width != usize::MAX {
+                let p = pos + 1;
+                // What `c_read` accounts for such a read; one that would diverge goes the usual way.
+                let fits = !self.tracking || p + width as u64 <= self.c_end || p >= self.c_end;
+                if fits {
+                    if self.tracking && p + width as u64 > self.c_end && width > 0 {
+                        self.c_end = p + width as u64;
+                    }
+                    let b = &self.buf[self.start + 1..self.start + 1 + width];
+                    let int = match (width, code) {
+                        (1, _) => Some(i64::from(b[0])),
+                        (2, _) => Some(i64::from(u16::from_le_bytes([b[0], b[1]]))),
+                        (4, opcodes::op::BININT) => Some(i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+                        (4, _) => Some(i64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+                        _ => None,
+                    };
+                    self.start += 1 + width;
+                    self.pos += 1 + width as u64;
+                    return Ok(Some(ShapeOp { pos, code, int, magic: false }));
+                }
+            }
+        }
+        let Some(op) = self.next_op()? else { return Ok(None) };
+        let int = match &op.arg {
+            Arg::Int(i) => Some(*i),
+            Arg::Bool(b) => Some(i64::from(*b)),
+            _ => None,
+        };
+        let magic = matches!(&op.arg, Arg::BigInt(s) if s == TORCH_LEGACY_MAGIC);
+        Ok(Some(ShapeOp { pos: op.pos, code: op.info.code, int, magic }))
     }
 
     /// Starts the accounting of a new unpickler (the next pickle of a stream):
@@ -546,6 +634,11 @@ impl<'a> Reader<'a> {
     }
 
     fn arg(&mut self, kind: ArgKind) -> R<Arg> {
+        if self.shape
+            && let Some(arg) = self.shape_arg(kind)?
+        {
+            return Ok(arg);
+        }
         Ok(match kind {
             ArgKind::None => Arg::None,
             ArgKind::U1 => Arg::Int(i64::from(self.c_byte()?)),
@@ -687,6 +780,116 @@ impl<'a> Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// The operand of a binary string opcode stepped over in place, if it can
+    /// be: `Ok(None)` leaves the reader where it was, for [`Reader::arg`] to
+    /// read the operand as usual (its length prefix not yet consumed).
+    fn shape_arg(&mut self, kind: ArgKind) -> R<Option<Arg>> {
+        let (width, text, into) = match kind {
+            ArgKind::Unicode1 => (1, true, false),
+            ArgKind::Unicode4 => (4, true, false),
+            ArgKind::String1 => (1, false, false),
+            ArgKind::String4 => (4, false, false),
+            ArgKind::Bytes1 => (1, false, true),
+            ArgKind::Bytes4 => (4, false, true),
+            _ => return Ok(None),
+        };
+        // The length prefix and the operand, both buffered, or nothing is consumed.
+        if self.peek(width).len() < width {
+            return Ok(None);
+        }
+        let head = &self.buf[self.start..self.start + width];
+        let n = match (width, kind) {
+            (1, _) => usize::from(head[0]),
+            (_, ArgKind::String4) => match usize::try_from(i32::from_le_bytes([head[0], head[1], head[2], head[3]])) {
+                Ok(n) => n,
+                Err(_) => return Ok(None),
+            },
+            _ => u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize,
+        };
+        let total = (width + n) as u64;
+        // A read that starts in the buffered frame and runs past it is a
+        // divergence; the usual path accounts for it (and, read exactly, moves).
+        let crosses_frame = self.tracking && self.pos < self.c_end && self.pos + total > self.c_end;
+        if n > self.max_inline || crosses_frame {
+            return Ok(None);
+        }
+        if width + n > self.buf.len() {
+            return self.shape_long(width, n, text, into);
+        }
+        if self.peek(width + n).len() < width + n {
+            return Ok(None);
+        }
+        if text && std::str::from_utf8(&self.buf[self.start + width..self.start + width + n]).is_err() {
+            return Ok(None);
+        }
+        // The same accounting as the usual read: prefix, then operand.
+        self.c_read(width as u64)?;
+        self.start += width;
+        self.pos += width as u64;
+        if into {
+            self.c_read_into(n as u64);
+        } else {
+            self.c_read(n as u64)?;
+        }
+        self.start += n;
+        self.pos += n as u64;
+        Ok(Some(Arg::None))
+    }
+
+    /// [`Reader::shape_arg`] for an operand longer than the buffer: stepped
+    /// over, text checked piece by piece; on a check that fails (or a stream
+    /// that ends) the reader goes back to the length prefix, for the usual read.
+    fn shape_long(&mut self, width: usize, n: usize, text: bool, into: bool) -> R<Option<Arg>> {
+        let at = self.pos;
+        let saved = self.c_end;
+        self.c_read(width as u64)?;
+        self.start += width;
+        self.pos += width as u64;
+        if into {
+            self.c_read_into(n as u64);
+        } else {
+            self.c_read(n as u64)?;
+        }
+        let stepped = if text { self.skip_utf8(n) } else { self.skip(n as u64).is_ok() };
+        if !stepped {
+            self.c_end = saved;
+            self.seek_to(at)?;
+            return Ok(None);
+        }
+        Ok(Some(Arg::None))
+    }
+
+    /// Steps over `n` bytes if they are valid UTF-8, reading them piece by piece.
+    fn skip_utf8(&mut self, n: usize) -> bool {
+        let mut left = n;
+        while left > 0 {
+            if self.start == self.end && !matches!(self.fill(), Ok(1..)) {
+                return false;
+            }
+            let take = left.min(self.end - self.start);
+            match std::str::from_utf8(&self.buf[self.start..self.start + take]) {
+                Ok(_) => {
+                    self.start += take;
+                    self.pos += take as u64;
+                    left -= take;
+                }
+                // A character cut by the buffer's end: the rest of it comes with the next read.
+                Err(e) if e.error_len().is_none() && take < left => {
+                    let v = e.valid_up_to();
+                    self.start += v;
+                    self.pos += v as u64;
+                    left -= v;
+                    self.compact();
+                    if !matches!(self.fill_more(), Ok(1..)) {
+                        return false;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
     /// A `BINUNICODE*` operand: checked as [`check_utf8`] does, and decoded when asked.
     fn unicode(&self, b: Blob) -> R<Arg> {
         if !self.text || !b.is_complete() {
