@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use modelvet_engine::bom::BomOptions;
 use modelvet_engine::cache::Cache;
 use modelvet_engine::licence::{self, Scope};
-use modelvet_engine::policy::{Date, WaiverUsage, relative_path, repository_root};
+use modelvet_engine::policy::{Date, Relative, WaiverUsage, repository_root};
 use modelvet_engine::{Item, Limits, Options, ScanError, Scanner, Severity, TargetReport};
 use modelvet_engine::{hub, signing};
 use modelvet_report::cyclonedx::{self, CycloneDx, SpecVersion};
@@ -194,13 +194,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     }
     // A downloaded file's policy path is `ORG/NAME/PATH` (as in the gate);
     // its report path is `hf://ORG/NAME@COMMIT/PATH`.
+    let relative = Relative::new(&policy_root);
     let policy_path = |p: &Path| -> String {
         for d in &remote {
             if let Ok(rest) = p.strip_prefix(d.path()) {
                 return format!("{}/{}", d.target.repo, rest.to_string_lossy().replace('\\', "/"));
             }
         }
-        relative_path(&policy_root, p)
+        relative.of(p)
     };
     for t in &local_targets {
         match scanner.collect(t) {

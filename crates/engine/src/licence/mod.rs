@@ -237,7 +237,14 @@ fn term(id: &str, origin: Origin, source: Source, policy: &LicencePolicy) -> Ter
 fn expression_ids(value: &str) -> Vec<String> {
     value
         .split(|c: char| c == '(' || c == ')' || c == ',' || c.is_whitespace())
-        .filter(|w| !w.is_empty() && !matches!(w.to_ascii_uppercase().as_str(), "AND" | "OR" | "WITH"))
+        // Operators, and what a prose value adds around an id: the word
+        // "License" and a link (Ultralytics writes "AGPL-3.0 License (https://...)").
+        .filter(|w| {
+            !w.is_empty()
+                && !matches!(w.to_ascii_uppercase().as_str(), "AND" | "OR" | "WITH" | "LICENSE" | "LICENCE")
+                && !w.starts_with("http://")
+                && !w.starts_with("https://")
+        })
         .map(|w| w.strip_prefix("LicenseRef-hf-").or_else(|| w.strip_prefix("LicenseRef-")).unwrap_or(w).to_string())
         .collect()
 }

@@ -5,6 +5,8 @@ fn expressions_split_into_ids() {
     assert_eq!(expression_ids("Apache-2.0 OR MIT"), vec!["Apache-2.0", "MIT"]);
     assert_eq!(expression_ids("(LicenseRef-hf-llama3.1 AND Apache-2.0)"), vec!["llama3.1", "Apache-2.0"]);
     assert_eq!(expression_ids("cc-by-nc-4.0"), vec!["cc-by-nc-4.0"]);
+    // Ultralytics' ONNX exports (metadata_props.license): one licence, not three.
+    assert_eq!(expression_ids("AGPL-3.0 License (https://ultralytics.com/license)"), vec!["AGPL-3.0"]);
 }
 
 #[test]

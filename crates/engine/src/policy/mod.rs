@@ -26,7 +26,7 @@ use globset::GlobSet;
 pub use date::Date;
 pub use globals::{GlobalPolicy, NamePattern};
 pub use parse::{Diagnostic, Level};
-pub use paths::{absolute, relative_path, repository_root};
+pub use paths::{Relative, absolute, relative_path, repository_root};
 
 use crate::finding::{Action, Severity, WaiverUse};
 use crate::rules::Rule;

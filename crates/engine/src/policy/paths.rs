@@ -17,7 +17,12 @@ pub fn repository_root(dir: &Path) -> PathBuf {
 /// `p` made absolute against the current folder and normalised lexically
 /// (`.` and `..` removed; no symbolic links resolved, no file touched).
 pub fn absolute(p: &Path) -> PathBuf {
-    let joined = if p.is_absolute() { p.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(p) };
+    absolute_in(&std::env::current_dir().unwrap_or_default(), p)
+}
+
+/// [`absolute`] against a given current folder.
+fn absolute_in(cwd: &Path, p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
     let mut out = PathBuf::new();
     for c in joined.components() {
         match c {
@@ -34,16 +39,38 @@ pub fn absolute(p: &Path) -> PathBuf {
 /// `path` relative to `root`, `/`-separated, for policy globs; a path outside
 /// `root` is given as scanned.
 pub fn relative_path(root: &Path, path: &Path) -> String {
-    let abs = absolute(path);
-    let rel = abs.strip_prefix(absolute(root)).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf());
-    rel.components()
-        .filter_map(|c| match c {
-            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-            Component::RootDir => Some(String::new()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("/")
+    Relative::new(root).of(path)
+}
+
+/// [`relative_path`] for many paths under one root: the current folder and
+/// the root are resolved once, not once per path (a folder scan asks for
+/// every file's policy path, twice).
+#[derive(Debug, Clone)]
+pub struct Relative {
+    cwd: PathBuf,
+    root: PathBuf,
+}
+
+impl Relative {
+    pub fn new(root: &Path) -> Self {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let root = absolute_in(&cwd, root);
+        Relative { cwd, root }
+    }
+
+    /// `path` relative to the root, `/`-separated.
+    pub fn of(&self, path: &Path) -> String {
+        let abs = absolute_in(&self.cwd, path);
+        let rel = abs.strip_prefix(&self.root).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf());
+        rel.components()
+            .filter_map(|c| match c {
+                Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+                Component::RootDir => Some(String::new()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
 }
 
 #[cfg(test)]

@@ -460,6 +460,7 @@ impl<'a> Reader<'a> {
     /// argument as an integer when it is one. Opcodes without an argument and
     /// those with a fixed-size one are decoded here, straight from the
     /// buffer; the others go through [`Reader::next_op`].
+    #[inline]
     pub fn next_shape(&mut self) -> Result<Option<ShapeOp>, ReadError> {
         let pos = self.pos;
         if self.end - self.start >= 9 {
@@ -472,6 +473,30 @@ impl<'a> Reader<'a> {
                 Some(ArgKind::Float8) => 8,
                 _ => usize::MAX,
             };
+            // The short string opcodes, the bulk of a data pickle: stepped
+            // over in place when the operand is buffered and its reads cannot
+            // diverge (as `shape_arg` does, without its general path).
+            if self.shape
+                && matches!(
+                    code,
+                    opcodes::op::SHORT_BINUNICODE | opcodes::op::SHORT_BINBYTES | opcodes::op::SHORT_BINSTRING
+                )
+            {
+                let n = usize::from(self.buf[self.start + 1]);
+                let total = 2 + n as u64;
+                let within = !self.tracking || pos + total <= self.c_end || pos + 1 >= self.c_end;
+                if within && n <= self.max_inline && self.end - self.start >= 2 + n {
+                    let body = &self.buf[self.start + 2..self.start + 2 + n];
+                    if code != opcodes::op::SHORT_BINUNICODE || std::str::from_utf8(body).is_ok() {
+                        if self.tracking && pos + total > self.c_end {
+                            self.c_end = pos + total;
+                        }
+                        self.start += 2 + n;
+                        self.pos += total;
+                        return Ok(Some(ShapeOp { pos, code, int: None, magic: false }));
+                    }
+                }
+            }
             if width != usize::MAX {
                 let p = pos + 1;
                 // What `c_read` accounts for such a read; one that would diverge goes the usual way.
