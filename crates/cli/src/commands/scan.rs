@@ -22,7 +22,6 @@ use modelvet_report::{
     markdown::Markdown, sarif::Sarif, text::Text,
 };
 use modelvet_server::hf::{DownloadLimits, Downloaded, HfTarget, download_temp};
-use rayon::prelude::*;
 
 use super::policy::{load_policy, policy_root};
 use crate::cli::{ColorChoice, Format, Level, ScanArgs};
@@ -137,9 +136,7 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         globals: policy.globals.clone(),
     });
 
-    let mut items = Vec::new();
     let mut failures = Vec::new();
-    let mut excluded = 0usize;
     // `hf://ORG/NAME[@REV]` targets are downloaded first, then scanned as folders.
     let mut remote = Vec::new();
     let mut ranged = Vec::new();
@@ -203,33 +200,17 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         }
         relative.of(p)
     };
-    for t in &local_targets {
-        match scanner.collect(t) {
-            Ok(found) => {
-                for item in found {
-                    let p = match &item {
-                        Item::File(p) | Item::Symlink(p, _) => p,
-                    };
-                    // Files read by HTTP ranges are scanned from their ranges below.
-                    if remote.iter().any(|d| d.is_ranged(p)) {
-                        continue;
-                    }
-                    if policy.paths.admits(&policy_path(p)) {
-                        items.push(item);
-                    } else {
-                        excluded += 1;
-                    }
-                }
-            }
-            Err(e) => failures.push(failure(&e)),
-        }
-    }
-    if excluded > 0 && !args.quiet {
-        eprintln!("modelvet: {excluded} file(s) skipped by the policy's [paths]");
-    }
-
-    let progress = if !args.quiet && std::io::stderr().is_terminal() && items.len() > 1 {
-        let pb = ProgressBar::new(items.len() as u64);
+    // The files to scan: every target walked in order, ranged files and the
+    // policy's excluded paths left out. With workers, scanning starts while
+    // the tree is still being walked (on this thread).
+    let jobs = match args.jobs {
+        Some(n) if n > 0 => n,
+        _ => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let single = jobs == 1 || (local_targets.len() == 1 && local_targets[0].is_file());
+    // A progress bar on a terminal; its length grows as the walk finds files.
+    let progress = if !args.quiet && std::io::stderr().is_terminal() && !single {
+        let pb = ProgressBar::new(0);
         pb.set_style(
             ProgressStyle::with_template("{spinner} scanning {pos}/{len} files [{bar:30}] {elapsed} {wide_msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -239,7 +220,6 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     } else {
         None
     };
-
     let scan_one = |item: &Item| {
         let r = match &cache {
             Some(c) => scanner.scan_item_cached(item, c),
@@ -250,25 +230,89 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         }
         r
     };
-    // One job (or one file) runs on this thread: no pool to start, and the C
-    // allocator keeps its single-threaded fast paths (a third of the CPU time
-    // on a folder of small files goes to allocating).
+    let walk = |send: &mut dyn FnMut(&Item)| {
+        let mut items = Vec::new();
+        let mut excluded = 0usize;
+        let mut failed = Vec::new();
+        for t in &local_targets {
+            let walked = scanner.walk(t, &mut |item| {
+                let p = match &item {
+                    Item::File(p) | Item::Symlink(p, _) => p,
+                };
+                // Files read by HTTP ranges are scanned from their ranges below.
+                if remote.iter().any(|d| d.is_ranged(p)) {
+                    return;
+                }
+                if policy.paths.admits(&policy_path(p)) {
+                    if let Some(pb) = &progress {
+                        pb.inc_length(1);
+                    }
+                    send(&item);
+                    items.push(item);
+                } else {
+                    excluded += 1;
+                }
+            });
+            if let Err(e) = walked {
+                failed.push(failure(&e));
+            }
+        }
+        (items, excluded, failed)
+    };
     // Licences are judged per model (a folder or a model file), from the
     // targets alone: with workers, on a thread of their own while files are scanned.
     let roots: Vec<PathBuf> = local_targets.iter().filter(|t| t.exists()).cloned().collect();
     let assess = || licence::assess(&roots, &policy.licences);
-    let (results, models): (Vec<Result<TargetReport, ScanError>>, _) = if args.jobs == Some(1) || items.len() <= 1 {
-        (items.iter().map(scan_one).collect(), assess())
+    // One job (or one file) runs on this thread: no threads to start, and the
+    // allocator keeps its single-threaded fast paths.
+    let (items, results, models): (Vec<Item>, Vec<Result<TargetReport, ScanError>>, _) = if single {
+        let (items, excluded, mut failed) = walk(&mut |_| {});
+        failures.append(&mut failed);
+        if excluded > 0 && !args.quiet {
+            eprintln!("modelvet: {excluded} file(s) skipped by the policy's [paths]");
+        }
+        let results = items.iter().map(scan_one).collect();
+        (items, results, assess())
     } else {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(args.jobs.unwrap_or(0))
-            .build()
-            .context("starting worker threads")?;
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Item)>();
+        let rx = std::sync::Mutex::new(rx);
         std::thread::scope(|s| {
             let licences = s.spawn(assess);
-            let results = pool.install(|| items.par_iter().map(scan_one).collect());
+            let workers: Vec<_> = (0..jobs)
+                .map(|_| {
+                    let (rx, scan_one) = (&rx, &scan_one);
+                    s.spawn(move || {
+                        let mut done = Vec::new();
+                        loop {
+                            // The lock is held only to take the next item.
+                            let next = rx.lock().map_or(None, |r| r.recv().ok());
+                            let Some((i, item)) = next else { break };
+                            done.push((i, scan_one(&item)));
+                        }
+                        done
+                    })
+                })
+                .collect();
+            let mut sent = 0usize;
+            let (items, excluded, mut failed) = walk(&mut |item| {
+                // A send fails only when every worker is gone (a panic, re-raised below).
+                let _ = tx.send((sent, item.clone()));
+                sent += 1;
+            });
+            drop(tx);
+            failures.append(&mut failed);
+            if excluded > 0 && !args.quiet {
+                eprintln!("modelvet: {excluded} file(s) skipped by the policy's [paths]");
+            }
+            let mut slots: Vec<Option<Result<TargetReport, ScanError>>> = (0..items.len()).map(|_| None).collect();
+            for w in workers {
+                for (i, r) in w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)) {
+                    slots[i] = Some(r);
+                }
+            }
+            let results = slots.into_iter().flatten().collect();
             let models = licences.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            (results, models)
+            (items, results, models)
         })
     };
     if let Some(pb) = progress {

@@ -98,15 +98,24 @@ impl Scanner {
     /// under a folder (sorted; symbolic links reported rather than followed;
     /// `.git`, `.hg` and `.svn` folders skipped).
     pub fn collect(&self, target: &Path) -> Result<Vec<Item>, ScanError> {
+        let mut out = Vec::new();
+        self.walk(target, &mut |item| out.push(item))?;
+        Ok(out)
+    }
+
+    /// [`Scanner::collect`], handing each item to `found` as soon as it is
+    /// listed (in the same order), so that scanning can start while a large
+    /// tree is still being walked.
+    pub fn walk(&self, target: &Path, found: &mut dyn FnMut(Item)) -> Result<(), ScanError> {
         let meta = std::fs::metadata(target).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => ScanError::NotFound { path: target.to_path_buf() },
             _ => ScanError::Io { path: target.to_path_buf(), source: e },
         })?;
         if !meta.is_dir() {
             // A file named on the command line is scanned even through a link.
-            return Ok(vec![Item::File(target.to_path_buf())]);
+            found(Item::File(target.to_path_buf()));
+            return Ok(());
         }
-        let mut out = Vec::new();
         let mut stack = vec![target.to_path_buf()];
         while let Some(dir) = stack.pop() {
             let rd = std::fs::read_dir(&dir).map_err(|e| ScanError::Io { path: dir.clone(), source: e })?;
@@ -120,9 +129,9 @@ impl Scanner {
                 if ft.is_symlink() {
                     let to = std::fs::read_link(&path).unwrap_or_default();
                     if self.opts.follow_symlinks && std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
-                        out.push(Item::File(path));
+                        found(Item::File(path));
                     } else {
-                        out.push(Item::Symlink(path, to));
+                        found(Item::Symlink(path, to));
                     }
                 } else if ft.is_dir() {
                     // Version-control metadata is not the project's content
@@ -131,12 +140,12 @@ impl Scanner {
                         subdirs.push(path);
                     }
                 } else if ft.is_file() {
-                    out.push(Item::File(path));
+                    found(Item::File(path));
                 }
             }
             stack.extend(subdirs.into_iter().rev());
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Scans one item from [`Scanner::collect`].
