@@ -847,7 +847,16 @@ impl Reader<'_> {
         if text && std::str::from_utf8(&self.buf[self.start + width..self.start + width + n]).is_err() {
             return Ok(None);
         }
-        // The same accounting as the usual read: prefix, then operand.
+        self.step_prefix(width, n, into)?;
+        self.start += n;
+        self.pos += n as u64;
+        Ok(Some(Arg::None))
+    }
+
+    /// Steps over a `width`-byte length prefix and accounts for the reads the
+    /// usual path makes of it and of the `n`-byte operand that follows
+    /// (`into`: read straight into an object); the operand is not consumed.
+    fn step_prefix(&mut self, width: usize, n: usize, into: bool) -> R<()> {
         self.c_read(width as u64)?;
         self.start += width;
         self.pos += width as u64;
@@ -856,9 +865,7 @@ impl Reader<'_> {
         } else {
             self.c_read(n as u64)?;
         }
-        self.start += n;
-        self.pos += n as u64;
-        Ok(Some(Arg::None))
+        Ok(())
     }
 
     /// [`Reader::shape_arg`] for an operand longer than the buffer: stepped
@@ -867,14 +874,7 @@ impl Reader<'_> {
     fn shape_long(&mut self, width: usize, n: usize, text: bool, into: bool) -> R<Option<Arg>> {
         let at = self.pos;
         let saved = self.c_end;
-        self.c_read(width as u64)?;
-        self.start += width;
-        self.pos += width as u64;
-        if into {
-            self.c_read_into(n as u64);
-        } else {
-            self.c_read(n as u64)?;
-        }
+        self.step_prefix(width, n, into)?;
         let stepped = if text { self.skip_utf8(n) } else { self.skip(n as u64).is_ok() };
         if !stepped {
             self.c_end = saved;
