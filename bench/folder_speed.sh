@@ -7,6 +7,8 @@
 #   MODELVET_BIN   modelvet binary (default: <repo>/target/release/modelvet)
 #   PEERS_VENV     virtualenv holding picklescan / modelscan / modelaudit (default: /opt/mv-bench-venv,
 #                  as bench/compare.sh installs it); a peer that is not installed is skipped.
+#   PEERS          peers to time (default: "picklescan modelscan"; add modelaudit for it too: one
+#                  ModelAudit round over the sweep's PyPI part takes it over 9 minutes)
 #
 # Prints one line per tool and round: CPU (task-clock, ms), wall (s), exit code. picklescan
 # scans only pickles (and zips/npy holding them); say so beside its figure.
@@ -20,9 +22,11 @@ command -v perf >/dev/null || { echo "needs perf (apt-get install linux-perf)" >
 export PROMPTFOO_DISABLE_TELEMETRY=1 NO_COLOR=1
 
 tools=("modelvet-jobs1|$BIN scan --jobs 1 $DIR" "modelvet|$BIN scan $DIR")
-[[ -x $VENV/bin/picklescan ]] && tools+=("picklescan|$VENV/bin/picklescan -p $DIR")
-[[ -x $VENV/bin/modelscan ]] && tools+=("modelscan|$VENV/bin/modelscan -p $DIR")
-[[ -x $VENV/bin/modelaudit ]] && tools+=("modelaudit|$VENV/bin/modelaudit scan $DIR")
+PEERS=${PEERS:-picklescan modelscan}
+wants() { [[ " $PEERS " == *" $1 "* && -x $VENV/bin/$1 ]]; }
+wants picklescan && tools+=("picklescan|$VENV/bin/picklescan -p $DIR")
+wants modelscan && tools+=("modelscan|$VENV/bin/modelscan -p $DIR")
+wants modelaudit && tools+=("modelaudit|$VENV/bin/modelaudit scan $DIR")
 
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
