@@ -106,9 +106,14 @@ impl<F: FnMut(&Event<'_>)> Sink for F {
     }
 }
 
-/// Why the machine stopped following the stack when its bounds were reached.
-pub(super) const DEGRADED_DETAIL: &str =
-    "stack, mark or memo size limit reached; the rest of this pickle was checked for imports only";
+/// Why the machine stops following the stack when its bounds are reached
+/// (the shape pass of [`super::shape`] reports the same).
+pub(super) const BOUNDS_REACHED: &str = "stack, mark or memo size limit reached";
+
+/// The note of a machine that stopped following the stack, and why.
+pub(super) fn degraded_detail(why: &str) -> String {
+    format!("{why}; the rest of this pickle was checked for imports only")
+}
 
 /// What a run found out about the stream as a whole.
 #[derive(Debug, Clone, Default)]
@@ -480,11 +485,7 @@ impl<'s> Machine<'s> {
                     || self.meta.len() > 1 << 16
                     || self.memo.len() > self.limits.max_memo_entries
                 {
-                    self.degraded = true;
-                    self.stack.clear();
-                    self.meta.clear();
-                    self.memo = Memo::new();
-                    self.anomaly(AnomalyKind::LimitReached, pos, DEGRADED_DETAIL.into());
+                    self.degrade(pos, BOUNDS_REACHED);
                 }
             }
         }
@@ -495,11 +496,7 @@ impl<'s> Machine<'s> {
         self.stack.clear();
         self.meta.clear();
         self.memo = Memo::new();
-        self.anomaly(
-            AnomalyKind::LimitReached,
-            at,
-            format!("{why}; the rest of this pickle was checked for imports only"),
-        );
+        self.anomaly(AnomalyKind::LimitReached, at, degraded_detail(why));
     }
 
     /// Degraded mode: imports from GLOBAL/INST, and STACK_GLOBAL from the last two strings.
@@ -992,17 +989,12 @@ impl<'s> Machine<'s> {
         {
             let inner_args = inner.args.items();
             match kind.as_str() {
-                "functools.partial" | "_functools.partial" if !inner_args.is_empty() => {
+                // `partial(f, *a)(*b)` calls `f(*a, *b)`; so does a bound method as
+                // cloudpickle writes it, `types.MethodType(f, obj)(*b)`: `f(obj, *b)`.
+                "functools.partial" | "_functools.partial" | "types.MethodType"
+                    if !inner_args.is_empty() && (kind != "types.MethodType" || inner_args.len() == 2) =>
+                {
                     let mut all: Vec<Value> = inner_args[1..].to_vec();
-                    all.extend(argv.iter().cloned());
-                    let f = inner_args[0].clone();
-                    let rec = self.call_depth(f, Value::Tuple(all.into()), kwargs.clone(), opcode, at, depth + 1);
-                    return self.record(func, args, kwargs, opcode, at, rec.resolved_value());
-                }
-                // A bound method (cloudpickle writes `types.MethodType(func, obj)`):
-                // calling it calls `func(obj, *args)`.
-                "types.MethodType" if inner_args.len() == 2 => {
-                    let mut all: Vec<Value> = vec![inner_args[1].clone()];
                     all.extend(argv.iter().cloned());
                     let f = inner_args[0].clone();
                     let rec = self.call_depth(f, Value::Tuple(all.into()), kwargs.clone(), opcode, at, depth + 1);

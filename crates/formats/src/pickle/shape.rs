@@ -207,7 +207,7 @@ pub(super) fn plain_data(
             anomalies.push(Anomaly {
                 kind: AnomalyKind::LimitReached,
                 offset: o.pos,
-                detail: super::machine::DEGRADED_DETAIL.into(),
+                detail: super::machine::degraded_detail(super::machine::BOUNDS_REACHED),
             });
         }
     };
