@@ -16,6 +16,7 @@ pub mod pickle;
 pub mod pool;
 pub mod python;
 pub mod safetensors;
+pub mod seekbuf;
 pub mod sevenz;
 pub mod tar;
 pub mod template;

@@ -40,6 +40,12 @@ const SCAN_LIMIT: u64 = 256 << 20;
 /// Stored members up to this size have their CRC checked even if the visitor
 /// does not read them all; larger ones only when the visitor reads them through.
 const CRC_READ_LIMIT: u64 = 16 << 20;
+/// A visitor that read no further than this into a stored member took it for
+/// opaque data after a look at its first bytes (a checkpoint's tensor
+/// storages): its CRC is checked only if at most this much is left to read.
+/// Its bytes run nothing, and reading them for the CRC alone would make a
+/// scan of a checkpoint cost a read of all its weights.
+const OPAQUE_SPAN: u64 = 64 << 10;
 /// Most bytes of a symlink member read as its target.
 const LINK_TARGET_MAX: u64 = 4096;
 /// General-purpose flag bits: encrypted, compressed patched data, strong encryption.
@@ -434,24 +440,31 @@ fn method_name(method: u16) -> &'static str {
     }
 }
 
-/// Reads a stored member through, returning its CRC-32 as the visitor does.
+/// Hashes a stored member's bytes as the visitor reads them: the CRC-32 of its
+/// first `hashed` bytes, whatever order the visitor reads and rereads them in.
 struct CrcTap<R> {
     inner: R,
     hasher: crc32fast::Hasher,
     hashed: u64,
     pos: u64,
+    /// The furthest offset the visitor read to.
+    furthest: u64,
 }
 
 impl<R: Read> Read for CrcTap<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        if self.pos == self.hashed
-            && let Some(b) = buf.get(..n)
+        let end = self.pos + n as u64;
+        // A read that reaches past what is hashed and starts no later: hash the new part.
+        if self.pos <= self.hashed
+            && end > self.hashed
+            && let Some(b) = buf.get(usize::try_from(self.hashed - self.pos).unwrap_or(usize::MAX)..n)
         {
             self.hasher.update(b);
-            self.hashed += n as u64;
+            self.hashed = end;
         }
-        self.pos += n as u64;
+        self.pos = end;
+        self.furthest = self.furthest.max(end);
         Ok(n)
     }
 }
@@ -536,28 +549,34 @@ impl Walk<'_, '_> {
                 hasher: crc32fast::Hasher::new(),
                 hashed: 0,
                 pos: 0,
+                furthest: 0,
             };
             (self.visit)(&entry, &mut tap, avail);
             self.visited += 1;
-            let crc = if tap.hashed == avail {
+            let left = avail - tap.hashed.min(avail);
+            let opaque = tap.furthest <= OPAQUE_SPAN && left > OPAQUE_SPAN;
+            let crc = if left == 0 {
                 Some(tap.hasher.finalize())
-            } else if avail <= CRC_READ_LIMIT {
+            } else if avail <= CRC_READ_LIMIT && !opaque {
+                // The rest of the member, from where the visitor's reads stopped.
+                let (mut hasher, from) = (tap.hasher, tap.hashed);
                 let mut w = Window::new(&mut *self.src.r, m.data_start, avail);
-                let mut h = crc32fast::Hasher::new();
-                let mut buf = vec![0u8; usize::try_from(avail).unwrap_or(usize::MAX).min(64 << 10)];
-                let mut total = 0u64;
-                loop {
-                    match w.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => {
-                            h.update(buf.get(..n).unwrap_or_default());
-                            total += n as u64;
+                let mut buf = vec![0u8; usize::try_from(left).unwrap_or(usize::MAX).min(64 << 10)];
+                let mut total = from;
+                if w.seek(SeekFrom::Start(from)).is_ok() {
+                    loop {
+                        match w.read(&mut buf) {
+                            Ok(0) => break,
+                            Ok(n) => {
+                                hasher.update(buf.get(..n).unwrap_or_default());
+                                total += n as u64;
+                            }
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(_) => break,
                         }
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(_) => break,
                     }
                 }
-                (total == avail).then(|| h.finalize())
+                (total == avail).then(|| hasher.finalize())
             } else {
                 None
             };
@@ -1638,6 +1657,49 @@ mod tests {
         assert!(a.is_empty(), "{a:?}");
         assert_eq!(n_seen, big.len() as u64);
         assert!(read.get() < 1 << 20, "read {} bytes", read.get());
+    }
+
+    /// Walks a one-member archive whose stored member has a wrong CRC, the
+    /// visitor reading `visit(reader)`; returns the anomalies and the bytes read.
+    fn crc_walk(data: &[u8], visit: &mut dyn FnMut(&mut dyn ReadSeek)) -> (Vec<AnomalyKind>, u64) {
+        let mut z = Z::default();
+        z.add(M { name: "archive/data/0", data, crc: Some(0x1234_5678), ..M::default() });
+        let bytes = z.finish();
+        let read = std::rc::Rc::new(std::cell::Cell::new(0));
+        let mut src = Counting { inner: Cursor::new(&bytes), read: read.clone() };
+        let budget = Budget::new(1 << 30);
+        let a = walk(&mut src, bytes.len() as u64, &small_limits(), &budget, &mut |_, r, _| visit(r));
+        (kinds(&a), read.get())
+    }
+
+    #[test]
+    fn stored_crc_checked_for_what_the_visitor_reads() {
+        let member = vec![7u8; 1 << 20];
+        // Read through after a look at the head and a seek back, as the scanner
+        // reads a member: the CRC is checked and the data read once, not twice.
+        let (a, read) = crc_walk(&member, &mut |r| {
+            let mut head = [0u8; 1024];
+            r.read_exact(&mut head).unwrap();
+            r.seek(SeekFrom::Start(0)).unwrap();
+            io::copy(r, &mut io::sink()).unwrap();
+        });
+        assert_eq!(a, vec![AnomalyKind::BadCrc]);
+        assert!(read < member.len() as u64 + (256 << 10), "read {read} bytes");
+        // Parsed part of the way (further than a look at its head): the rest is read for the CRC.
+        let (a, _) = crc_walk(&member, &mut |r| {
+            io::copy(&mut r.take(200 << 10), &mut io::sink()).unwrap();
+        });
+        assert_eq!(a, vec![AnomalyKind::BadCrc]);
+        // Taken for opaque data after its head: not read for the CRC alone.
+        let (a, read) = crc_walk(&member, &mut |r| {
+            let mut head = [0u8; 1024];
+            r.read_exact(&mut head).unwrap();
+        });
+        assert!(a.is_empty(), "{a:?}");
+        assert!(read < 256 << 10, "read {read} bytes");
+        // A small member is checked even unread.
+        let (a, _) = crc_walk(&member[..OPAQUE_SPAN as usize], &mut |_| {});
+        assert_eq!(a, vec![AnomalyKind::BadCrc]);
     }
 
     #[test]

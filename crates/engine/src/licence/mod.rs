@@ -291,7 +291,7 @@ fn file_metadata(m: &mut ModelLicence, path: &Path, policy: &LicencePolicy) {
     use std::io::Read;
     let Ok(file) = std::fs::File::open(path) else { return };
     let Ok(len) = file.metadata().map(|md| md.len()) else { return };
-    let mut src = std::io::BufReader::new(file);
+    let mut src = modelvet_formats::seekbuf::SeekBuf::new(file, len);
     let mut head = [0u8; 16];
     let n = src.read(&mut head).unwrap_or(0);
     let head = &head[..n];

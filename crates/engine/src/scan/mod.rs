@@ -12,7 +12,7 @@ mod template;
 mod tf;
 
 use std::fs::File;
-use std::io::{BufReader, Cursor, Read, SeekFrom};
+use std::io::{Cursor, Read, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -218,7 +218,7 @@ impl Scanner {
                 modelvet_formats::pool::give(data);
                 format
             } else {
-                let mut src = BufReader::with_capacity(64 << 10, file);
+                let mut src = modelvet_formats::seekbuf::SeekBuf::new(file, size);
                 ctx.scan(&mut src, size, 0, Hint { name: Some(&name) })
             }
         };

@@ -529,6 +529,38 @@ impl<'a> Reader<'a> {
         Ok(Some(ShapeOp { pos: op.pos, code: op.info.code, int, magic }))
     }
 
+    /// The buffered bytes not yet read and the offset of the first, for a pass
+    /// that decodes opcodes in place; [`Reader::advance`] then consumes them.
+    #[inline]
+    pub(super) fn buffered(&self) -> (&[u8], u64) {
+        (&self.buf[self.start..self.end], self.pos)
+    }
+
+    /// Where the C unpickler's buffered frame ends, when reads are accounted
+    /// for: an opcode that starts before it and ends after it diverges.
+    #[inline]
+    pub(super) fn frame_end(&self) -> Option<u64> {
+        self.tracking.then_some(self.c_end)
+    }
+
+    /// The longest string operand read inline.
+    #[inline]
+    pub(super) fn max_inline(&self) -> usize {
+        self.max_inline
+    }
+
+    /// Consumes `n` buffered bytes decoded in place: whole opcodes, each one
+    /// within the buffered frame or after its end (none diverges), so the
+    /// accounting moves as their reads would move it.
+    #[inline]
+    pub(super) fn advance(&mut self, n: usize) {
+        self.start += n;
+        self.pos += n as u64;
+        if self.tracking && self.pos > self.c_end {
+            self.c_end = self.pos;
+        }
+    }
+
     /// Starts the accounting of a new unpickler (the next pickle of a stream):
     /// its buffer starts empty.
     pub fn new_unpickler(&mut self) {

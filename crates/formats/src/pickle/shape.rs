@@ -80,7 +80,31 @@ pub(super) fn plain_data(
     let mut degraded = false;
     let mut ops = 0u64;
     let stack_bound = limits.max_container_items.max(1 << 20);
+    // What the machine does at the same bound (`Machine::degrade`): from here on
+    // it follows imports only.
+    macro_rules! degrade {
+        ($at:expr) => {{
+            degraded = true;
+            stack = Vec::new();
+            marks = Vec::new();
+            memo = Keys { dense: Vec::new(), sparse: Default::default() };
+            anomalies.push(Anomaly {
+                kind: AnomalyKind::LimitReached,
+                offset: $at,
+                detail: super::machine::degraded_detail(super::machine::BOUNDS_REACHED),
+            });
+        }};
+    }
     let value = loop {
+        if !degraded {
+            let bounds = Bounds { stack: stack_bound, memo: limits.max_memo_entries };
+            let (n, crossed) = run_buffered(&mut reader, &mut stack, &mut marks, &mut memo, bounds);
+            ops += n;
+            if let Some(at) = crossed {
+                degrade!(at);
+                continue;
+            }
+        }
         let o = reader.next_shape().ok()??;
         ops += 1;
         let code = o.code;
@@ -198,17 +222,8 @@ pub(super) fn plain_data(
             _ => return None,
         }
         let here = stack.len() - marks.last().copied().unwrap_or(0);
-        if here > stack_bound || marks.len() > 1 << 16 || memo.len() > limits.max_memo_entries {
-            // What the machine does at the same bound (`Machine::degrade`).
-            degraded = true;
-            stack = Vec::new();
-            marks = Vec::new();
-            memo = Keys { dense: Vec::new(), sparse: Default::default() };
-            anomalies.push(Anomaly {
-                kind: AnomalyKind::LimitReached,
-                offset: o.pos,
-                detail: super::machine::degraded_detail(super::machine::BOUNDS_REACHED),
-            });
+        if here > stack_bound || marks.len() > MAX_MARKS || memo.len() > limits.max_memo_entries {
+            degrade!(o.pos);
         }
     };
     // The machine reads the magic number as the start of a legacy PyTorch file.
@@ -217,6 +232,242 @@ pub(super) fn plain_data(
     }
     let outcome = Outcome { pickles: 1, ops, end: reader.position(), len, ..Outcome::default() };
     Some((outcome, anomalies))
+}
+
+/// Most marks open at once before the pass (and the machine) degrades.
+const MAX_MARKS: usize = 1 << 16;
+
+#[derive(Clone, Copy)]
+struct Bounds {
+    stack: usize,
+    memo: usize,
+}
+
+/// Decodes the opcodes that make up a data pickle straight from the reader's
+/// buffer, with one dispatch per opcode, doing to the stack's shape what
+/// [`plain_data`]'s general loop does. It stops, leaving the opcode to that
+/// loop, at any other opcode, at an operand not wholly buffered, at a read
+/// that would run past the buffered frame's end, at text that is not valid
+/// UTF-8, and at a stack that does not hold what the opcode takes. Returns
+/// how many opcodes it consumed and, when one crossed a bound, its offset
+/// (the last one consumed).
+fn run_buffered(
+    reader: &mut Reader<'_>,
+    stack: &mut Vec<Item>,
+    marks: &mut Vec<usize>,
+    memo: &mut Keys,
+    bounds: Bounds,
+) -> (u64, Option<u64>) {
+    let (buf, pos0) = reader.buffered();
+    let frame_end = reader.frame_end();
+    let max_inline = reader.max_inline();
+    let (mut i, mut ops, mut crossed) = (0usize, 0u64, None);
+    let u32_at = |at: usize| buf.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    while let Some(&code) = buf.get(i) {
+        let pos = pos0 + i as u64;
+        // Takes the opcode's `len` bytes if they are buffered and read within
+        // the buffered frame or after it; otherwise leaves it to the general loop.
+        macro_rules! take {
+            ($len:expr) => {{
+                let len: usize = $len;
+                if i + len > buf.len() {
+                    break;
+                }
+                if let Some(end) = frame_end
+                    && pos < end
+                    && pos + len as u64 > end
+                {
+                    break;
+                }
+                len
+            }};
+        }
+        macro_rules! here {
+            () => {
+                stack.len() - marks.last().copied().unwrap_or(0)
+            };
+        }
+        let len = match code {
+            op::SHORT_BINUNICODE => {
+                let n = usize::from(*buf.get(i + 1).unwrap_or(&u8::MAX));
+                let len = take!(2 + n);
+                let text = &buf[i + 2..i + len];
+                if n > max_inline || (!text.is_ascii() && std::str::from_utf8(text).is_err()) {
+                    break;
+                }
+                stack.push(Item::Plain);
+                len
+            }
+            op::BINUNICODE => {
+                let n = u32_at(i + 1).unwrap_or(usize::MAX);
+                if n > max_inline {
+                    break;
+                }
+                let len = take!(5 + n);
+                let text = &buf[i + 5..i + len];
+                if !text.is_ascii() && std::str::from_utf8(text).is_err() {
+                    break;
+                }
+                stack.push(Item::Plain);
+                len
+            }
+            op::SHORT_BINBYTES | op::SHORT_BINSTRING => {
+                let n = usize::from(*buf.get(i + 1).unwrap_or(&u8::MAX));
+                if n > max_inline {
+                    break;
+                }
+                let len = take!(2 + n);
+                stack.push(Item::Plain);
+                len
+            }
+            op::BINBYTES => {
+                let n = u32_at(i + 1).unwrap_or(usize::MAX);
+                if n > max_inline {
+                    break;
+                }
+                let len = take!(5 + n);
+                stack.push(Item::Plain);
+                len
+            }
+            op::NONE
+            | op::NEWTRUE
+            | op::NEWFALSE
+            | op::EMPTY_TUPLE
+            | op::EMPTY_LIST
+            | op::EMPTY_DICT
+            | op::EMPTY_SET => {
+                let len = take!(1);
+                stack.push(Item::Plain);
+                len
+            }
+            op::BININT1 => {
+                let len = take!(2);
+                stack.push(Item::Plain);
+                len
+            }
+            op::BININT2 => {
+                let len = take!(3);
+                stack.push(Item::Plain);
+                len
+            }
+            op::BININT => {
+                let len = take!(5);
+                stack.push(Item::Plain);
+                len
+            }
+            op::BINFLOAT => {
+                let len = take!(9);
+                stack.push(Item::Plain);
+                len
+            }
+            op::MARK => {
+                let len = take!(1);
+                marks.push(stack.len());
+                len
+            }
+            op::TUPLE1 | op::TUPLE2 | op::TUPLE3 => {
+                let len = take!(1);
+                let n = usize::from(code - op::TUPLE1 + 1);
+                if here!() < n {
+                    break;
+                }
+                stack.truncate(stack.len() - n);
+                stack.push(Item::Plain);
+                len
+            }
+            op::TUPLE | op::LIST | op::DICT | op::FROZENSET => {
+                let len = take!(1);
+                let Some(at) = marks.pop() else { break };
+                stack.truncate(at);
+                stack.push(Item::Plain);
+                len
+            }
+            op::APPEND => {
+                let len = take!(1);
+                if here!() < 2 {
+                    break;
+                }
+                stack.pop();
+                len
+            }
+            op::SETITEM => {
+                let len = take!(1);
+                if here!() < 3 {
+                    break;
+                }
+                stack.truncate(stack.len() - 2);
+                len
+            }
+            op::APPENDS | op::SETITEMS | op::ADDITEMS => {
+                let len = take!(1);
+                // The target is the top of the stack below the mark.
+                let below = marks.len().checked_sub(2).map_or(0, |j| marks[j]);
+                match marks.last() {
+                    Some(&at) if at != below => {
+                        marks.pop();
+                        stack.truncate(at);
+                    }
+                    _ => break,
+                }
+                len
+            }
+            op::POP => {
+                let len = take!(1);
+                if here!() > 0 {
+                    stack.pop();
+                } else if let Some(at) = marks.pop() {
+                    stack.truncate(at);
+                } else {
+                    break;
+                }
+                len
+            }
+            op::POP_MARK => {
+                let len = take!(1);
+                let Some(at) = marks.pop() else { break };
+                stack.truncate(at);
+                len
+            }
+            op::DUP => {
+                let len = take!(1);
+                let Some(&top) = stack.last().filter(|_| here!() > 0) else { break };
+                stack.push(top);
+                len
+            }
+            op::BINGET | op::LONG_BINGET => {
+                let len = take!(if code == op::BINGET { 2 } else { 5 });
+                let key = if code == op::BINGET { usize::from(buf[i + 1]) } else { u32_at(i + 1).unwrap_or(0) };
+                let Some(item) = memo.get(key as u64) else { break };
+                stack.push(item);
+                len
+            }
+            op::BINPUT | op::LONG_BINPUT | op::MEMOIZE => {
+                let len = take!(match code {
+                    op::BINPUT => 2,
+                    op::LONG_BINPUT => 5,
+                    _ => 1,
+                });
+                let Some(&top) = stack.last().filter(|_| here!() > 0) else { break };
+                let key = match code {
+                    op::BINPUT => usize::from(buf[i + 1]),
+                    op::LONG_BINPUT => u32_at(i + 1).unwrap_or(0),
+                    _ => memo.len(),
+                };
+                memo.put(key as u64, top);
+                len
+            }
+            _ => break,
+        };
+        i += len;
+        ops += 1;
+        let here = stack.len() - marks.last().copied().unwrap_or(0);
+        if here > bounds.stack || marks.len() > MAX_MARKS || memo.len() > bounds.memo {
+            crossed = Some(pos);
+            break;
+        }
+    }
+    reader.advance(i);
+    (ops, crossed)
 }
 
 #[cfg(test)]
