@@ -11,6 +11,15 @@
 //! reader checks different bytes than the loader runs. modelvet reads every
 //! variant and scans them all, and tells you the container is inconsistent.
 //!
+//! The CRC-32 of a member is checked wherever the scan reads the member
+//! through, which is every member whose bytes a loader interprets (pickles,
+//! code, nested archives and files), and of any member of up to 16 MiB read
+//! past its first 64 KiB. A stored member that the scan takes for opaque data
+//! after a look at its first bytes (a checkpoint's tensor storages) is not
+//! read for its CRC alone, unless at most 64 KiB of it are left unread: its
+//! bytes run nothing, and reading them would make every checkpoint scan a
+//! read of all its weights.
+//!
 //! ## Example
 //! ```text
 //! archive/data.pkl: CRC-32 0x00000000 does not match the data (0x3d8b1ab2)
