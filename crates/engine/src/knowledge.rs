@@ -487,10 +487,12 @@ impl Entry {
 }
 
 /// The allowlist, parsed once from [`DATA`]: exact names in a map, patterns in
-/// a short list.
+/// a short list. The map is keyed by (module, name) with FxHash: its keys are
+/// this file's own data (a lookup cannot add one), and building it is on the
+/// path of every process's first pickle.
 #[derive(Default)]
 struct Allowlist {
-    exact: std::collections::HashMap<&'static str, std::collections::HashMap<&'static str, Entry>>,
+    exact: rustc_hash::FxHashMap<(&'static str, &'static str), Entry>,
     patterns: Vec<(&'static str, &'static str, Entry)>,
     /// Lines that are not `module<TAB>name<TAB>call|rebuild<TAB>source`.
     malformed: Vec<&'static str>,
@@ -500,6 +502,7 @@ static ALLOWLIST: std::sync::LazyLock<Allowlist> = std::sync::LazyLock::new(|| p
 
 fn parse_allowlist(data: &[(&'static str, &'static str)]) -> Allowlist {
     let mut list = Allowlist::default();
+    list.exact.reserve(data.iter().map(|(_, text)| text.len() / 48).sum());
     for &(profile, text) in data {
         for line in text.lines() {
             if line.is_empty() || line.starts_with('#') {
@@ -528,7 +531,7 @@ fn parse_allowlist(data: &[(&'static str, &'static str)]) -> Allowlist {
             if module.contains('*') || name.contains('*') {
                 list.patterns.push((module, name, entry));
             } else {
-                let slot = list.exact.entry(module).or_default().entry(name).or_insert(entry);
+                let slot = list.exact.entry((module, name)).or_insert(entry);
                 if call && !slot.call {
                     *slot = entry;
                 }
@@ -541,7 +544,7 @@ fn parse_allowlist(data: &[(&'static str, &'static str)]) -> Allowlist {
 /// The allowlist entry covering `module.name` (module already folded).
 fn allowlist_entry(module: &str, name: &str) -> Option<Entry> {
     let list = &*ALLOWLIST;
-    let exact = list.exact.get(module).and_then(|m| m.get(name)).copied();
+    let exact = list.exact.get(&(module, name)).copied();
     if exact.is_some_and(|e| e.call) {
         return exact;
     }
@@ -747,8 +750,7 @@ mod tests {
     /// given as written.
     fn entries() -> Vec<(&'static str, &'static str, Entry)> {
         let list = &*ALLOWLIST;
-        let mut out: Vec<_> =
-            list.exact.iter().flat_map(|(m, names)| names.iter().map(move |(n, e)| (*m, *n, *e))).collect();
+        let mut out: Vec<_> = list.exact.iter().map(|(&(m, n), e)| (m, n, *e)).collect();
         out.extend(list.patterns.iter().copied());
         out
     }
@@ -774,7 +776,7 @@ mod tests {
         // A malformed line is reported, never a panic.
         let bad = parse_allowlist(&[("core", "a\tb\tcall\n\tx\tcall\ts\nm\tn\tmaybe\ts\nm\tn\trebuild\ts\n")]);
         assert_eq!(bad.malformed.len(), 3);
-        assert_eq!(bad.exact["m"]["n"], Entry { call: false, profile: "core" });
+        assert_eq!(bad.exact[&("m", "n")], Entry { call: false, profile: "core" });
     }
 
     #[test]

@@ -230,76 +230,101 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         }
         r
     };
-    let walk = |send: &mut dyn FnMut(&Item)| {
+    // Each folder's listing goes to the licence assessment (`list`), so that
+    // no folder is read twice.
+    let walk = |send: &mut dyn FnMut(&Item), list: &mut dyn FnMut(usize, Option<licence::walk::Dir>)| {
         let mut items = Vec::new();
         let mut excluded = 0usize;
         let mut failed = Vec::new();
-        for t in &local_targets {
-            let walked = scanner.walk(t, &mut |item| {
-                let p = match &item {
-                    Item::File(p) | Item::Symlink(p, _) => p,
-                };
-                // Files read by HTTP ranges are scanned from their ranges below.
-                if remote.iter().any(|d| d.is_ranged(p)) {
-                    return;
-                }
-                if policy.paths.admits(&policy_path(p)) {
-                    if let Some(pb) = &progress {
-                        pb.inc_length(1);
+        for (ti, t) in local_targets.iter().enumerate() {
+            let mut listed = |d| list(ti, Some(d));
+            let walked = scanner.walk_listing(
+                t,
+                &mut |item| {
+                    let p = match &item {
+                        Item::File(p) | Item::Symlink(p, _) => p,
+                    };
+                    // Files read by HTTP ranges are scanned from their ranges below.
+                    if remote.iter().any(|d| d.is_ranged(p)) {
+                        return;
                     }
-                    send(&item);
-                    items.push(item);
-                } else {
-                    excluded += 1;
-                }
-            });
+                    if policy.paths.admits(&policy_path(p)) {
+                        if let Some(pb) = &progress {
+                            pb.inc_length(1);
+                        }
+                        send(&item);
+                        items.push(item);
+                    } else {
+                        excluded += 1;
+                    }
+                },
+                Some(&mut listed),
+            );
             if let Err(e) = walked {
                 failed.push(failure(&e));
+                // A folder the walk could not finish is walked again by the assessment.
+                list(ti, None);
             }
         }
         (items, excluded, failed)
     };
     // Licences are judged per model (a folder or a model file), from the
-    // targets alone: with workers, on a thread of their own while files are scanned.
-    let roots: Vec<PathBuf> = local_targets.iter().filter(|t| t.exists()).cloned().collect();
-    let assess = || licence::assess(&roots, &policy.licences);
+    // targets and the folders the walk listed: with workers, on a thread of
+    // their own while files are scanned.
+    let exists: Vec<bool> = local_targets.iter().map(|t| t.exists()).collect();
+    let roots: Vec<PathBuf> = local_targets.iter().zip(&exists).filter(|(_, e)| **e).map(|(t, _)| t.clone()).collect();
+    // The listings by target, then by root (the targets that exist).
+    let assess = |listed: Listings| {
+        let listed = listed.by_target(exists.len()).into_iter().zip(&exists).filter(|(_, e)| **e).map(|(l, _)| l);
+        let listed = listed.collect();
+        licence::assess_listed(&roots, listed, &policy.licences)
+    };
     // One job (or one file) runs on this thread: no threads to start, and the
     // allocator keeps its single-threaded fast paths.
     let (items, results, models): (Vec<Item>, Vec<Result<TargetReport, ScanError>>, _) = if single {
-        let (items, excluded, mut failed) = walk(&mut |_| {});
+        let mut listed = Listings::default();
+        let (items, excluded, mut failed) = walk(&mut |_| {}, &mut |ti, d| listed.add(ti, d));
         failures.append(&mut failed);
         if excluded > 0 && !args.quiet {
             eprintln!("modelvet: {excluded} file(s) skipped by the policy's [paths]");
         }
         let results = items.iter().map(scan_one).collect();
-        (items, results, assess())
+        (items, results, assess(listed))
     } else {
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, Item)>();
-        let rx = std::sync::Mutex::new(rx);
+        let queue = Queue::default();
+        // The listings go to the licence thread once the walk is over (one
+        // hand-over, not one wake-up per folder).
+        let (list_tx, list_rx) = std::sync::mpsc::channel::<Listings>();
         std::thread::scope(|s| {
-            let licences = s.spawn(assess);
+            let licences = s.spawn(move || assess(list_rx.recv().unwrap_or_default()));
             let workers: Vec<_> = (0..jobs)
                 .map(|_| {
-                    let (rx, scan_one) = (&rx, &scan_one);
+                    let (queue, scan_one) = (&queue, &scan_one);
                     s.spawn(move || {
                         let mut done = Vec::new();
-                        loop {
-                            // The lock is held only to take the next item.
-                            let next = rx.lock().map_or(None, |r| r.recv().ok());
-                            let Some((i, item)) = next else { break };
-                            done.push((i, scan_one(&item)));
+                        while let Some(job) = queue.pop() {
+                            done.push((job.index, scan_one(&job.item)));
                         }
                         done
                     })
                 })
                 .collect();
             let mut sent = 0usize;
-            let (items, excluded, mut failed) = walk(&mut |item| {
-                // A send fails only when every worker is gone (a panic, re-raised below).
-                let _ = tx.send((sent, item.clone()));
-                sent += 1;
-            });
-            drop(tx);
+            let mut listed = Listings::default();
+            let (items, excluded, mut failed) = walk(
+                &mut |item| {
+                    let size = match item {
+                        Item::File(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+                        Item::Symlink(..) => 0,
+                    };
+                    queue.push(Job { size, index: sent, item: item.clone() });
+                    sent += 1;
+                },
+                &mut |ti, d| listed.add(ti, d),
+            );
+            queue.close();
+            // A send fails only when the licence thread is gone (a panic, re-raised below).
+            let _ = list_tx.send(listed);
             failures.append(&mut failed);
             if excluded > 0 && !args.quiet {
                 eprintln!("modelvet: {excluded} file(s) skipped by the policy's [paths]");
@@ -496,5 +521,123 @@ pub(crate) fn failure(e: &ScanError) -> ScanFailure {
             ScanFailure { path: path.display().to_string(), message: "no such file or folder".into() }
         }
         ScanError::Io { path, source } => ScanFailure { path: path.display().to_string(), message: source.to_string() },
+    }
+}
+
+/// One file for a worker: its size, and its place in the walk (where its result goes).
+struct Job {
+    size: u64,
+    index: usize,
+    item: Item,
+}
+
+impl PartialEq for Job {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Job {}
+
+impl PartialOrd for Job {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Job {
+    /// Larger files first; of equal sizes, the one walked first.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.size.cmp(&other.size).then(other.index.cmp(&self.index))
+    }
+}
+
+/// The workers' queue, filled while the tree is walked: the largest file found
+/// so far is taken first, so that a long scan does not start last while the
+/// other workers sit idle (results go back in walk order).
+#[derive(Default)]
+struct Queue {
+    state: std::sync::Mutex<QueueState>,
+    ready: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct QueueState {
+    jobs: std::collections::BinaryHeap<Job>,
+    closed: bool,
+    /// Workers waiting for a job. A push wakes one only if there is one and
+    /// [`WAKE_BATCH`] jobs are waiting for it: a wake is a system call, and
+    /// the walk finds small files faster than workers can be woken for them.
+    waiting: usize,
+}
+
+/// Jobs queued before a waiting worker is woken (the walk's end wakes them all).
+const WAKE_BATCH: usize = 16;
+
+impl Queue {
+    fn push(&self, job: Job) {
+        let wake = match self.state.lock() {
+            Ok(mut st) => {
+                st.jobs.push(job);
+                st.waiting > 0 && st.jobs.len() >= WAKE_BATCH
+            }
+            Err(_) => false,
+        };
+        if wake {
+            self.ready.notify_one();
+        }
+    }
+
+    /// No more jobs: workers drain what is left and stop.
+    fn close(&self) {
+        if let Ok(mut st) = self.state.lock() {
+            st.closed = true;
+        }
+        self.ready.notify_all();
+    }
+
+    /// The next job, waiting for one while the walk goes on; `None` once closed and empty.
+    fn pop(&self) -> Option<Job> {
+        let mut st = self.state.lock().ok()?;
+        loop {
+            if let Some(job) = st.jobs.pop() {
+                return Some(job);
+            }
+            if st.closed {
+                return None;
+            }
+            st.waiting += 1;
+            st = self.ready.wait(st).ok()?;
+            st.waiting -= 1;
+        }
+    }
+}
+
+/// The folders the walk listed, by target, for the licence assessment; a
+/// target whose walk failed part-way is walked again by the assessment.
+#[derive(Default)]
+struct Listings {
+    dirs: Vec<Option<Vec<licence::walk::Dir>>>,
+    broken: Vec<bool>,
+}
+
+impl Listings {
+    /// A listing of target `ti`'s tree, or `None` when its walk failed.
+    fn add(&mut self, ti: usize, dir: Option<licence::walk::Dir>) {
+        if self.dirs.len() <= ti {
+            self.dirs.resize_with(ti + 1, || None);
+            self.broken.resize(ti + 1, false);
+        }
+        match dir {
+            Some(d) => self.dirs[ti].get_or_insert_with(Vec::new).push(d),
+            None => self.broken[ti] = true,
+        }
+    }
+
+    /// One entry per target: its listing, or `None` (a file, or a failed walk).
+    fn by_target(mut self, targets: usize) -> Vec<Option<Vec<licence::walk::Dir>>> {
+        self.dirs.resize_with(targets, || None);
+        self.broken.resize(targets, false);
+        self.dirs.into_iter().zip(self.broken).map(|(d, broken)| d.filter(|_| !broken)).collect()
     }
 }

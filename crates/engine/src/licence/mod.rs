@@ -186,10 +186,26 @@ impl ModelLicence {
 
 /// Assesses every model under the roots (folders or files).
 pub fn assess(roots: &[PathBuf], policy: &LicencePolicy) -> Vec<ModelLicence> {
+    assess_listed(roots, Vec::new(), policy)
+}
+
+/// [`assess`] with the folders some of `roots` hold already listed: `listed[i]`
+/// (when present and not `None`) is the listing of `roots[i]`, a folder, as
+/// [`crate::Scanner::walk_listing`] gives it. The others are walked here.
+pub fn assess_listed(
+    roots: &[PathBuf],
+    mut listed: Vec<Option<Vec<walk::Dir>>>,
+    policy: &LicencePolicy,
+) -> Vec<ModelLicence> {
     let mut found: Vec<walk::Found> = Vec::new();
     let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
-    for r in roots {
-        for f in walk::models(r) {
+    listed.resize_with(roots.len(), || None);
+    for (r, listing) in roots.iter().zip(listed) {
+        let models = match listing {
+            Some(dirs) => walk::models_listed(dirs),
+            None => walk::models(r),
+        };
+        for f in models {
             // Targets may overlap (a folder and a file in it, two files of one folder).
             if seen.insert(f.path.clone()) {
                 found.push(f);

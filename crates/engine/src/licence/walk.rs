@@ -62,9 +62,13 @@ pub struct Found {
     pub weights: Vec<PathBuf>,
 }
 
-struct Dir {
-    path: PathBuf,
-    files: Vec<PathBuf>,
+/// One folder of a tree and the regular files directly in it (symbolic links
+/// not followed), as the scanner's walk lists them: folders in depth-first
+/// order, files sorted by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dir {
+    pub path: PathBuf,
+    pub files: Vec<PathBuf>,
 }
 
 /// Whether a file name is a licence file's.
@@ -170,10 +174,17 @@ pub fn models(root: &Path) -> Vec<Found> {
 
 /// The models in a folder, and in its subfolders when `deep`.
 fn models_in(root: &Path, deep: bool) -> Vec<Found> {
+    models_listed(walk(root, deep))
+}
+
+/// The models of a tree already listed (see [`Dir`]), as [`models`] finds
+/// them under the listing's root: a scan passes the listing it walked rather
+/// than have every folder read twice.
+pub fn models_listed(dirs: Vec<Dir>) -> Vec<Found> {
     let mut out: Vec<Found> = Vec::new();
     // Indexes into `out` of repository folders that absorb their subfolders.
     let mut absorbing: Vec<usize> = Vec::new();
-    for d in walk(root, deep) {
+    for d in dirs {
         let card = d.files.iter().find(|f| name_is(f, "README.md") && has_front_matter(f)).cloned();
         let adapter = d.files.iter().find(|f| name_is(f, "adapter_config.json")).cloned();
         let index = d.files.iter().any(|f| name_is(f, "model_index.json"));
@@ -256,5 +267,7 @@ mod tests {
         assert_eq!(sd.licence_files.len(), 1);
         assert!(!m[1].repo && m[1].licence_files.is_empty());
         assert!(m[0].adapter_config.is_some());
+        // The same tree listed by someone else (the scanner) gives the same models.
+        assert_eq!(models_listed(walk(r, true)), m);
     }
 }

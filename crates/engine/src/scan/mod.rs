@@ -107,6 +107,18 @@ impl Scanner {
     /// listed (in the same order), so that scanning can start while a large
     /// tree is still being walked.
     pub fn walk(&self, target: &Path, found: &mut dyn FnMut(Item)) -> Result<(), ScanError> {
+        self.walk_listing(target, found, None)
+    }
+
+    /// [`Scanner::walk`] that also hands each folder's listing to `listed` (in
+    /// depth-first order, as [`crate::licence::walk::Dir`]), so that the
+    /// licence assessment reads no folder a second time.
+    pub fn walk_listing(
+        &self,
+        target: &Path,
+        found: &mut dyn FnMut(Item),
+        mut listed: Option<&mut dyn FnMut(crate::licence::walk::Dir)>,
+    ) -> Result<(), ScanError> {
         let meta = std::fs::metadata(target).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => ScanError::NotFound { path: target.to_path_buf() },
             _ => ScanError::Io { path: target.to_path_buf(), source: e },
@@ -123,6 +135,7 @@ impl Scanner {
             let mut entries: Vec<_> = rd.filter_map(Result::ok).map(|e| (e.file_name(), e)).collect();
             entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let mut subdirs = Vec::new();
+            let mut files = Vec::new();
             for (_, e) in entries {
                 let path = e.path();
                 let Ok(ft) = e.file_type() else { continue };
@@ -140,8 +153,14 @@ impl Scanner {
                         subdirs.push(path);
                     }
                 } else if ft.is_file() {
+                    if listed.is_some() {
+                        files.push(path.clone());
+                    }
                     found(Item::File(path));
                 }
+            }
+            if let Some(listed) = listed.as_mut() {
+                listed(crate::licence::walk::Dir { path: dir, files });
             }
             stack.extend(subdirs.into_iter().rev());
         }
