@@ -641,3 +641,65 @@ impl Listings {
         self.dirs.into_iter().zip(self.broken).map(|(d, broken)| d.filter(|_| !broken)).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(size: u64, index: usize) -> Job {
+        Job { size, index, item: Item::File(PathBuf::from(format!("f{index}"))) }
+    }
+
+    #[test]
+    fn queue_hands_out_the_largest_file_first() {
+        let q = Queue::default();
+        for (i, size) in [10, 500, 0, 500, 7].into_iter().enumerate() {
+            q.push(job(size, i));
+        }
+        q.close();
+        let order: Vec<usize> = std::iter::from_fn(|| q.pop()).map(|j| j.index).collect();
+        // Of equal sizes, the one walked first.
+        assert_eq!(order, vec![1, 3, 0, 4, 2]);
+        assert!(q.pop().is_none());
+    }
+
+    #[test]
+    fn queue_workers_get_every_job_while_the_walk_goes_on() {
+        let q = Queue::default();
+        let n = 1000;
+        let got: Vec<usize> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..3)
+                .map(|_| {
+                    let q = &q;
+                    s.spawn(move || std::iter::from_fn(|| q.pop()).map(|j| j.index).collect::<Vec<_>>())
+                })
+                .collect();
+            for i in 0..n {
+                q.push(job(i as u64 % 17, i));
+                if i % 100 == 0 {
+                    std::thread::yield_now();
+                }
+            }
+            q.close();
+            workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+        });
+        let mut got = got;
+        got.sort_unstable();
+        assert_eq!(got, (0..n).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn listings_by_target() {
+        let dir = |p: &str| licence::walk::Dir { path: PathBuf::from(p), files: Vec::new() };
+        let mut l = Listings::default();
+        l.add(1, Some(dir("b")));
+        l.add(1, Some(dir("b/c")));
+        l.add(2, Some(dir("d")));
+        l.add(2, None);
+        // Target 0 is a file (no listing), 2's walk failed, 3 listed nothing.
+        let by = l.by_target(4);
+        assert_eq!(by.len(), 4);
+        assert!(by[0].is_none() && by[2].is_none() && by[3].is_none());
+        assert_eq!(by[1].as_ref().map(Vec::len), Some(2));
+    }
+}
