@@ -291,7 +291,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         let results = items.iter().map(scan_one).collect();
         (items, results, assess(listed))
     } else {
-        let queue = Queue::default();
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Item)>();
+        let rx = std::sync::Mutex::new(rx);
         // The listings go to the licence thread once the walk is over (one
         // hand-over, not one wake-up per folder).
         let (list_tx, list_rx) = std::sync::mpsc::channel::<Listings>();
@@ -299,11 +300,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             let licences = s.spawn(move || assess(list_rx.recv().unwrap_or_default()));
             let workers: Vec<_> = (0..jobs)
                 .map(|_| {
-                    let (queue, scan_one) = (&queue, &scan_one);
+                    let (rx, scan_one) = (&rx, &scan_one);
                     s.spawn(move || {
                         let mut done = Vec::new();
-                        while let Some(job) = queue.pop() {
-                            done.push((job.index, scan_one(&job.item)));
+                        loop {
+                            // The lock is held only to take the next item.
+                            let next = rx.lock().map_or(None, |r| r.recv().ok());
+                            let Some((i, item)) = next else { break };
+                            done.push((i, scan_one(&item)));
                         }
                         done
                     })
@@ -313,16 +317,13 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
             let mut listed = Listings::default();
             let (items, excluded, mut failed) = walk(
                 &mut |item| {
-                    let size = match item {
-                        Item::File(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
-                        Item::Symlink(..) => 0,
-                    };
-                    queue.push(Job { size, index: sent, item: item.clone() });
+                    // A send fails only when every worker is gone (a panic, re-raised below).
+                    let _ = tx.send((sent, item.clone()));
                     sent += 1;
                 },
                 &mut |ti, d| listed.add(ti, d),
             );
-            queue.close();
+            drop(tx);
             // A send fails only when the licence thread is gone (a panic, re-raised below).
             let _ = list_tx.send(listed);
             failures.append(&mut failed);
@@ -524,95 +525,6 @@ pub(crate) fn failure(e: &ScanError) -> ScanFailure {
     }
 }
 
-/// One file for a worker: its size, and its place in the walk (where its result goes).
-struct Job {
-    size: u64,
-    index: usize,
-    item: Item,
-}
-
-impl PartialEq for Job {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other).is_eq()
-    }
-}
-
-impl Eq for Job {}
-
-impl PartialOrd for Job {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Job {
-    /// Larger files first; of equal sizes, the one walked first.
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.size.cmp(&other.size).then(other.index.cmp(&self.index))
-    }
-}
-
-/// The workers' queue, filled while the tree is walked: the largest file found
-/// so far is taken first, so that a long scan does not start last while the
-/// other workers sit idle (results go back in walk order).
-#[derive(Default)]
-struct Queue {
-    state: std::sync::Mutex<QueueState>,
-    ready: std::sync::Condvar,
-}
-
-#[derive(Default)]
-struct QueueState {
-    jobs: std::collections::BinaryHeap<Job>,
-    closed: bool,
-    /// Workers waiting for a job. A push wakes one only if there is one and
-    /// [`WAKE_BATCH`] jobs are waiting for it: a wake is a system call, and
-    /// the walk finds small files faster than workers can be woken for them.
-    waiting: usize,
-}
-
-/// Jobs queued before a waiting worker is woken (the walk's end wakes them all).
-const WAKE_BATCH: usize = 16;
-
-impl Queue {
-    fn push(&self, job: Job) {
-        let wake = match self.state.lock() {
-            Ok(mut st) => {
-                st.jobs.push(job);
-                st.waiting > 0 && st.jobs.len() >= WAKE_BATCH
-            }
-            Err(_) => false,
-        };
-        if wake {
-            self.ready.notify_one();
-        }
-    }
-
-    /// No more jobs: workers drain what is left and stop.
-    fn close(&self) {
-        if let Ok(mut st) = self.state.lock() {
-            st.closed = true;
-        }
-        self.ready.notify_all();
-    }
-
-    /// The next job, waiting for one while the walk goes on; `None` once closed and empty.
-    fn pop(&self) -> Option<Job> {
-        let mut st = self.state.lock().ok()?;
-        loop {
-            if let Some(job) = st.jobs.pop() {
-                return Some(job);
-            }
-            if st.closed {
-                return None;
-            }
-            st.waiting += 1;
-            st = self.ready.wait(st).ok()?;
-            st.waiting -= 1;
-        }
-    }
-}
-
 /// The folders the walk listed, by target, for the licence assessment; a
 /// target whose walk failed part-way is walked again by the assessment.
 #[derive(Default)]
@@ -645,48 +557,6 @@ impl Listings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn job(size: u64, index: usize) -> Job {
-        Job { size, index, item: Item::File(PathBuf::from(format!("f{index}"))) }
-    }
-
-    #[test]
-    fn queue_hands_out_the_largest_file_first() {
-        let q = Queue::default();
-        for (i, size) in [10, 500, 0, 500, 7].into_iter().enumerate() {
-            q.push(job(size, i));
-        }
-        q.close();
-        let order: Vec<usize> = std::iter::from_fn(|| q.pop()).map(|j| j.index).collect();
-        // Of equal sizes, the one walked first.
-        assert_eq!(order, vec![1, 3, 0, 4, 2]);
-        assert!(q.pop().is_none());
-    }
-
-    #[test]
-    fn queue_workers_get_every_job_while_the_walk_goes_on() {
-        let q = Queue::default();
-        let n = 1000;
-        let got: Vec<usize> = std::thread::scope(|s| {
-            let workers: Vec<_> = (0..3)
-                .map(|_| {
-                    let q = &q;
-                    s.spawn(move || std::iter::from_fn(|| q.pop()).map(|j| j.index).collect::<Vec<_>>())
-                })
-                .collect();
-            for i in 0..n {
-                q.push(job(i as u64 % 17, i));
-                if i % 100 == 0 {
-                    std::thread::yield_now();
-                }
-            }
-            q.close();
-            workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
-        });
-        let mut got = got;
-        got.sort_unstable();
-        assert_eq!(got, (0..n).collect::<Vec<_>>());
-    }
 
     #[test]
     fn listings_by_target() {
