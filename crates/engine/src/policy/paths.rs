@@ -60,16 +60,26 @@ impl Relative {
 
     /// `path` relative to the root, `/`-separated.
     pub fn of(&self, path: &Path) -> String {
-        let abs = absolute_in(&self.cwd, path);
-        let rel = abs.strip_prefix(&self.root).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf());
-        rel.components()
-            .filter_map(|c| match c {
-                Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
-                Component::RootDir => Some(String::new()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join("/")
+        // An absolute path without `.` or `..` is its own absolute form (the
+        // usual case: every file a folder walk finds); only others are rebuilt.
+        let plain = path.is_absolute() && !path.components().any(|c| matches!(c, Component::ParentDir));
+        let abs = if plain { std::borrow::Cow::Borrowed(path) } else { absolute_in(&self.cwd, path).into() };
+        let rel = abs.strip_prefix(&self.root).unwrap_or(path);
+        let mut out = String::with_capacity(rel.as_os_str().len());
+        let mut first = true;
+        for c in rel.components() {
+            let part = match c {
+                Component::Normal(s) => s.to_string_lossy(),
+                Component::RootDir => std::borrow::Cow::Borrowed(""),
+                _ => continue,
+            };
+            if !first {
+                out.push('/');
+            }
+            out.push_str(&part);
+            first = false;
+        }
+        out
     }
 }
 
@@ -83,5 +93,7 @@ mod tests {
         assert_eq!(relative_path(Path::new("/r"), Path::new("/r/models/a.pt")), "models/a.pt");
         assert_eq!(relative_path(Path::new("/r/"), Path::new("/r/./x/../b.pt")), "b.pt");
         assert_eq!(relative_path(Path::new("/r"), Path::new("/other/b.pt")), "/other/b.pt");
+        assert_eq!(relative_path(Path::new("/r"), Path::new("/r//m/./a.pt")), "m/a.pt");
+        assert_eq!(relative_path(Path::new("/"), Path::new("/a")), "a");
     }
 }
