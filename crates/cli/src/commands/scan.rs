@@ -271,13 +271,9 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     // Licences are judged per model (a folder or a model file), from the
     // targets and the folders the walk listed: with workers, on a thread of
     // their own while files are scanned.
-    let exists: Vec<bool> = local_targets.iter().map(|t| t.exists()).collect();
-    let roots: Vec<PathBuf> = local_targets.iter().zip(&exists).filter(|(_, e)| **e).map(|(t, _)| t.clone()).collect();
-    // The listings by target, then by root (the targets that exist).
+    // (A target that does not exist holds no model.)
     let assess = |listed: Listings| {
-        let listed = listed.by_target(exists.len()).into_iter().zip(&exists).filter(|(_, e)| **e).map(|(l, _)| l);
-        let listed = listed.collect();
-        licence::assess_listed(&roots, listed, &policy.licences)
+        licence::assess_listed(&local_targets, listed.by_target(local_targets.len()), &policy.licences)
     };
     // One job (or one file) runs on this thread: no threads to start, and the
     // allocator keeps its single-threaded fast paths.
@@ -528,29 +524,25 @@ pub(crate) fn failure(e: &ScanError) -> ScanFailure {
 /// The folders the walk listed, by target, for the licence assessment; a
 /// target whose walk failed part-way is walked again by the assessment.
 #[derive(Default)]
-struct Listings {
-    dirs: Vec<Option<Vec<licence::walk::Dir>>>,
-    broken: Vec<bool>,
-}
+struct Listings(Vec<Option<Vec<licence::walk::Dir>>>);
 
 impl Listings {
-    /// A listing of target `ti`'s tree, or `None` when its walk failed.
+    /// A listing of target `ti`'s tree, or `None` when its walk failed (it
+    /// then lists nothing more).
     fn add(&mut self, ti: usize, dir: Option<licence::walk::Dir>) {
-        if self.dirs.len() <= ti {
-            self.dirs.resize_with(ti + 1, || None);
-            self.broken.resize(ti + 1, false);
+        if self.0.len() <= ti {
+            self.0.resize_with(ti + 1, || None);
         }
         match dir {
-            Some(d) => self.dirs[ti].get_or_insert_with(Vec::new).push(d),
-            None => self.broken[ti] = true,
+            Some(d) => self.0[ti].get_or_insert_with(Vec::new).push(d),
+            None => self.0[ti] = None,
         }
     }
 
     /// One entry per target: its listing, or `None` (a file, or a failed walk).
     fn by_target(mut self, targets: usize) -> Vec<Option<Vec<licence::walk::Dir>>> {
-        self.dirs.resize_with(targets, || None);
-        self.broken.resize(targets, false);
-        self.dirs.into_iter().zip(self.broken).map(|(d, broken)| d.filter(|_| !broken)).collect()
+        self.0.resize_with(targets, || None);
+        self.0
     }
 }
 

@@ -270,7 +270,7 @@ fn run_buffered(
         macro_rules! take {
             ($len:expr) => {{
                 let len: usize = $len;
-                if i + len > buf.len() {
+                if len > buf.len() - i {
                     break;
                 }
                 if let Some(end) = frame_end
@@ -288,44 +288,22 @@ fn run_buffered(
             };
         }
         let len = match code {
-            op::SHORT_BINUNICODE => {
-                let n = usize::from(*buf.get(i + 1).unwrap_or(&u8::MAX));
-                let len = take!(2 + n);
-                let text = &buf[i + 2..i + len];
-                if n > max_inline || (!text.is_ascii() && std::str::from_utf8(text).is_err()) {
-                    break;
-                }
-                stack.push(Item::Plain);
-                len
-            }
-            op::BINUNICODE => {
-                let n = u32_at(i + 1).unwrap_or(usize::MAX);
+            op::SHORT_BINUNICODE | op::BINUNICODE | op::SHORT_BINBYTES | op::SHORT_BINSTRING | op::BINBYTES => {
+                // A one-byte or four-byte length, then the operand.
+                let (width, n): (usize, usize) = if matches!(code, op::BINUNICODE | op::BINBYTES) {
+                    (5, u32_at(i + 1).unwrap_or(usize::MAX))
+                } else {
+                    (2, buf.get(i + 1).map_or(usize::MAX, |&b| usize::from(b)))
+                };
                 if n > max_inline {
                     break;
                 }
-                let len = take!(5 + n);
-                let text = &buf[i + 5..i + len];
-                if !text.is_ascii() && std::str::from_utf8(text).is_err() {
+                let len = take!(width.saturating_add(n));
+                let text = &buf[i + width..i + len];
+                let unicode = matches!(code, op::SHORT_BINUNICODE | op::BINUNICODE);
+                if unicode && !text.is_ascii() && std::str::from_utf8(text).is_err() {
                     break;
                 }
-                stack.push(Item::Plain);
-                len
-            }
-            op::SHORT_BINBYTES | op::SHORT_BINSTRING => {
-                let n = usize::from(*buf.get(i + 1).unwrap_or(&u8::MAX));
-                if n > max_inline {
-                    break;
-                }
-                let len = take!(2 + n);
-                stack.push(Item::Plain);
-                len
-            }
-            op::BINBYTES => {
-                let n = u32_at(i + 1).unwrap_or(usize::MAX);
-                if n > max_inline {
-                    break;
-                }
-                let len = take!(5 + n);
                 stack.push(Item::Plain);
                 len
             }
@@ -335,28 +313,18 @@ fn run_buffered(
             | op::EMPTY_TUPLE
             | op::EMPTY_LIST
             | op::EMPTY_DICT
-            | op::EMPTY_SET => {
-                let len = take!(1);
-                stack.push(Item::Plain);
-                len
-            }
-            op::BININT1 => {
-                let len = take!(2);
-                stack.push(Item::Plain);
-                len
-            }
-            op::BININT2 => {
-                let len = take!(3);
-                stack.push(Item::Plain);
-                len
-            }
-            op::BININT => {
-                let len = take!(5);
-                stack.push(Item::Plain);
-                len
-            }
-            op::BINFLOAT => {
-                let len = take!(9);
+            | op::EMPTY_SET
+            | op::BININT1
+            | op::BININT2
+            | op::BININT
+            | op::BINFLOAT => {
+                let len = take!(match code {
+                    op::BININT1 => 2,
+                    op::BININT2 => 3,
+                    op::BININT => 5,
+                    op::BINFLOAT => 9,
+                    _ => 1,
+                });
                 stack.push(Item::Plain);
                 len
             }
