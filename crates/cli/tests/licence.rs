@@ -105,6 +105,56 @@ fn scan_blocks_a_non_commercial_card_in_every_format_and_passes_apache() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// A licence declared only in a weight file's own metadata (GGUF
+/// `general.license`) blocks a folder scan, with one worker or several and
+/// through a cache: the scan reads the metadata from the bytes it scanned
+/// and the assessment takes it from there (or reads the file itself on a
+/// cache hit), with the same report every way.
+#[test]
+fn scan_blocks_a_licence_declared_in_weight_metadata_with_any_jobs() {
+    let key = "general.license";
+    let value = "cc-by-nc-4.0";
+    let mut gguf = b"GGUF".to_vec();
+    gguf.extend(3u32.to_le_bytes());
+    gguf.extend(0u64.to_le_bytes());
+    gguf.extend(1u64.to_le_bytes());
+    gguf.extend((key.len() as u64).to_le_bytes());
+    gguf.extend(key.as_bytes());
+    gguf.extend(8u32.to_le_bytes());
+    gguf.extend((value.len() as u64).to_le_bytes());
+    gguf.extend(value.as_bytes());
+    let d = repo(&[("m/config.json", "{}"), ("m/other/notes.txt", "n")]);
+    std::fs::write(d.path().join("m/model.gguf"), &gguf).unwrap();
+    let cache = d.path().join("cache");
+    let mut reports = Vec::new();
+    for args in [
+        vec!["--jobs", "1"],
+        vec!["--jobs", "2"],
+        vec!["--cache", cache.to_str().unwrap()],
+        vec!["--cache", cache.to_str().unwrap()],
+    ] {
+        let out = modelvet(d.path()).args(["scan", "m", "--format", "json"]).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", String::from_utf8_lossy(&out.stdout));
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rules: Vec<&str> = v["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|t| t["findings"].as_array().unwrap())
+            .filter_map(|f| f["rule"].as_str())
+            .collect();
+        assert_eq!(rules, vec!["LIC001"], "{args:?}: {v:#}");
+        // Compare what the scan found, not how long it took or the cache's hashes.
+        v.as_object_mut().unwrap().remove("elapsed_ms");
+        for t in v["targets"].as_array_mut().unwrap() {
+            t.as_object_mut().unwrap().remove("duration_ms");
+            t.as_object_mut().unwrap().remove("sha256");
+        }
+        reports.push(v);
+    }
+    assert!(reports.windows(2).all(|w| w[0] == w[1]), "{reports:#?}");
+}
+
 #[test]
 fn missing_licences_never_block_by_default_and_loose_files_need_asking() {
     // An empty but valid GGUF v3 file: no tensors, no metadata.

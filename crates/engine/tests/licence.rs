@@ -159,16 +159,21 @@ fn safetensors(metadata: &str) -> Vec<u8> {
     b
 }
 
-#[test]
-fn model_file_metadata_declares_licences() {
-    let d = tempfile::tempdir().unwrap();
-    let r = d.path();
+/// Loose weight files and a repository whose weights declare licences in their metadata.
+fn weights_with_metadata(r: &Path) {
     write(r, "loose/nc.gguf", &gguf(&[("general.architecture", "llama"), ("general.license", "cc-by-nc-4.0")]));
     write(r, "loose/plain.gguf", &gguf(&[("general.architecture", "llama")]));
     write(r, "loose/st.safetensors", &safetensors(r#"{"modelspec.license":"creativeml-openrail-m"}"#));
     write(r, "repo/config.json", b"{}");
     write(r, "repo/README.md", b"---\nlicense: mit\n---\n");
     write(r, "repo/model.gguf", &gguf(&[("general.license", "llama3.2")]));
+}
+
+#[test]
+fn model_file_metadata_declares_licences() {
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    weights_with_metadata(r);
     let all = licence::assess(&[r.to_path_buf()], &LicencePolicy::default());
     let nc = model(&all, "nc.gguf");
     assert_eq!((nc.class, nc.verdict, nc.repo), (LicenceClass::NonCommercial, Verdict::Deny, false));
@@ -189,6 +194,44 @@ fn model_file_metadata_declares_licences() {
     let one = licence::assess(&[r.join("loose/nc.gguf")], &LicencePolicy::default());
     assert_eq!(one.len(), 1);
     assert_eq!(one[0].verdict, Verdict::Deny);
+}
+
+/// A folder scan reads each weight file's licence metadata from the bytes
+/// the scan read (`Scanner::scan_item_noting`), and the assessment takes it
+/// from there instead of opening the file again: the same entries, the same
+/// verdicts, and the files are really not read a second time.
+#[test]
+fn the_scan_reads_weight_metadata_once_with_the_same_result() {
+    use modelvet_engine::{Item, Options, Scanner};
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    weights_with_metadata(r);
+    let scanner = Scanner::new(Options::default());
+    let mut known = licence::KnownMeta::new();
+    for item in scanner.collect(r).unwrap() {
+        let mut meta = None;
+        scanner.scan_item_noting(&item, None, &mut meta).unwrap();
+        let Item::File(p) = item else { panic!("no links here") };
+        let meta = meta.expect("a scanned file's metadata is noted");
+        // The same entries as the licence pass reads from the file itself.
+        let bytes = std::fs::read(&p).unwrap();
+        let alone = licence::file_meta(&mut std::io::Cursor::new(&bytes[..]), bytes.len() as u64, &p);
+        assert_eq!(meta, alone, "{}", p.display());
+        known.insert(p, meta);
+    }
+    assert_eq!(known[&r.join("loose/nc.gguf")][0].value, "cc-by-nc-4.0");
+    assert!(known[&r.join("loose/plain.gguf")].is_empty());
+    let policy = LicencePolicy::default();
+    let json = |m: &[ModelLicence]| serde_json::to_string(m).unwrap();
+    let read = licence::assess(&[r.to_path_buf()], &policy);
+    let noted = licence::assess_listed(&[r.to_path_buf()], Vec::new(), &known, &policy);
+    assert_eq!(json(&noted), json(&read));
+    assert_eq!(model(&noted, "nc.gguf").verdict, Verdict::Deny);
+    // What is noted is what counts: the file is not opened again.
+    let mut swapped = known.clone();
+    swapped.insert(r.join("loose/plain.gguf"), known[&r.join("loose/nc.gguf")].clone());
+    let all = licence::assess_listed(&[r.to_path_buf()], Vec::new(), &swapped, &policy);
+    assert_eq!(model(&all, "plain.gguf").verdict, Verdict::Deny);
 }
 
 #[test]

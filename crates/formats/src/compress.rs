@@ -438,9 +438,15 @@ impl<'a> Pump<'a> {
 
     /// Reads `r` to its end (or to a limit) into the spool.
     pub(crate) fn feed(&mut self, r: &mut dyn Read) {
-        let mut buf = vec![0u8; 64 << 10];
+        // A pooled buffer: a folder of compressed members would otherwise zero 64 KiB each.
+        let mut buf = crate::pool::take_len(64 << 10);
+        self.feed_through(r, &mut buf);
+        crate::pool::give(buf);
+    }
+
+    fn feed_through(&mut self, r: &mut dyn Read, buf: &mut [u8]) {
         while self.stop.is_none() {
-            let n = match r.read(&mut buf) {
+            let n = match r.read(buf) {
                 Ok(0) => return,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

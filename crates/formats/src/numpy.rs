@@ -24,6 +24,21 @@ pub fn sniff(head: &[u8]) -> bool {
 /// Parses the header from the first bytes of the file (at least the header's
 /// length; 64 KiB plus 12 bytes covers any sane file). The error says what is
 /// wrong in words.
+/// Where the header ends (the data's offset), from the file's first 12 bytes
+/// (or fewer): `None` when they do not hold the magic, a known version and
+/// the header's length. What [`parse_header`] needs of a file is its bytes up
+/// to there.
+pub fn header_end(prefix: &[u8]) -> Option<u64> {
+    if !sniff(prefix) {
+        return None;
+    }
+    match prefix.get(6)? {
+        1 => prefix.get(8..10).map(|b| 10 + u64::from(u16::from_le_bytes([b[0], b[1]]))),
+        2 | 3 => prefix.get(8..12).map(|b| 12 + u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+        _ => None,
+    }
+}
+
 pub fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header, String> {
     if !sniff(bytes) {
         return Err("missing \\x93NUMPY magic".into());
@@ -132,6 +147,22 @@ mod tests {
         }
         v.extend_from_slice(header.as_bytes());
         v
+    }
+
+    #[test]
+    fn header_end_is_where_parse_header_puts_the_data() {
+        let h = "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }\n";
+        for major in [1, 2, 3] {
+            let mut f = npy(h, major);
+            f.extend_from_slice(&[0u8; 12]);
+            let end = header_end(&f[..12]).unwrap();
+            assert_eq!(end, parse_header(&f, f.len() as u64).unwrap().data_offset);
+            // Its bytes up to there are all parse_header reads.
+            assert_eq!(parse_header(&f[..end as usize], f.len() as u64).unwrap().data_offset, end);
+        }
+        assert_eq!(header_end(b"\x93NUMPY\x01\x00\x05"), None);
+        assert_eq!(header_end(b"\x93NUMPY\x09\x00\x05\x00"), None);
+        assert_eq!(header_end(b"PK\x03\x04"), None);
     }
 
     #[test]

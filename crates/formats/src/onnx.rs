@@ -245,7 +245,8 @@ impl Wire<'_> {
 
     fn string(&mut self, n: u64, end: u64) -> Result<String, String> {
         let b = self.bytes(n, end)?;
-        Ok(String::from_utf8_lossy(&b).into_owned())
+        // Valid UTF-8 (nearly every name) is taken as it is, without a copy.
+        Ok(String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
     fn skip_val(&mut self, v: Val, end: u64) -> Result<(), String> {

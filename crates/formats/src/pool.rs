@@ -20,16 +20,20 @@ thread_local! {
     static POOL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// An empty buffer with room for at least `capacity` bytes.
-pub fn take(capacity: usize) -> Vec<u8> {
-    let reused = POOL.with(|p| {
+/// The smallest kept buffer with room for `capacity` bytes, as it was given back.
+fn reuse(capacity: usize) -> Option<Vec<u8>> {
+    POOL.with(|p| {
         let mut p = p.borrow_mut();
         // The smallest that fits: a large buffer stays for a large file.
         let (i, _) =
             p.iter().enumerate().filter(|(_, b)| b.capacity() >= capacity).min_by_key(|(_, b)| b.capacity())?;
         Some(p.swap_remove(i))
-    });
-    match reused {
+    })
+}
+
+/// An empty buffer with room for at least `capacity` bytes.
+pub fn take(capacity: usize) -> Vec<u8> {
+    match reuse(capacity) {
         Some(mut buf) => {
             buf.clear();
             buf
@@ -38,11 +42,16 @@ pub fn take(capacity: usize) -> Vec<u8> {
     }
 }
 
-/// A buffer of exactly `len` bytes, zeroed where it was never written before.
-/// Its contents are unspecified; use it as space to read into.
+/// A buffer of exactly `len` bytes, zeroed where it was never written before
+/// (what an earlier user wrote is left as it is, not cleared again). Its
+/// contents are unspecified; use it as space to read into.
 pub fn take_len(len: usize) -> Vec<u8> {
-    let mut buf = take(len);
-    buf.resize(len, 0);
+    let mut buf = reuse(len).unwrap_or_else(|| Vec::with_capacity(len));
+    if buf.len() >= len {
+        buf.truncate(len);
+    } else {
+        buf.resize(len, 0);
+    }
     buf
 }
 
@@ -89,5 +98,12 @@ mod tests {
         assert_eq!(c.len(), 300);
         give(b);
         give(c);
+        // A buffer of a given length, longer or shorter than the one given back.
+        let mut d = take_len(200);
+        assert_eq!(d.len(), 200);
+        d.iter_mut().for_each(|x| *x = 7);
+        give(d);
+        assert_eq!(take_len(150).len(), 150);
+        assert_eq!(take_len(1000).len(), 1000);
     }
 }

@@ -220,11 +220,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
     } else {
         None
     };
-    let scan_one = |item: &Item| {
-        let r = match &cache {
-            Some(c) => scanner.scan_item_cached(item, c),
-            None => scanner.scan_item(item),
-        };
+    // Each file's licence metadata is read from the bytes its scan read, so
+    // that the licence assessment below opens no weight file again.
+    let scan_one = |item: &Item, known: &mut licence::KnownMeta| {
+        let mut meta = None;
+        let r = scanner.scan_item_noting(item, cache.as_ref(), &mut meta);
+        if let (Some(meta), Item::File(p)) = (meta, item) {
+            known.insert(p.clone(), meta);
+        }
         if let Some(pb) = &progress {
             pb.inc(1);
         }
@@ -269,11 +272,11 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         (items, excluded, failed)
     };
     // Licences are judged per model (a folder or a model file), from the
-    // targets and the folders the walk listed: with workers, on a thread of
-    // their own while files are scanned.
+    // targets, the folders the walk listed and the metadata the scan read,
+    // once the files are scanned.
     // (A target that does not exist holds no model.)
-    let assess = |listed: Listings| {
-        licence::assess_listed(&local_targets, listed.by_target(local_targets.len()), &policy.licences)
+    let assess = |listed: Listings, known: &licence::KnownMeta| {
+        licence::assess_listed(&local_targets, listed.by_target(local_targets.len()), known, &policy.licences)
     };
     // One job (or one file) runs on this thread: no threads to start, and the
     // allocator keeps its single-threaded fast paths.
@@ -284,28 +287,26 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         if excluded > 0 && !args.quiet {
             eprintln!("modelvet: {excluded} file(s) skipped by the policy's [paths]");
         }
-        let results = items.iter().map(scan_one).collect();
-        (items, results, assess(listed))
+        let mut known = licence::KnownMeta::new();
+        let results = items.iter().map(|item| scan_one(item, &mut known)).collect();
+        (items, results, assess(listed, &known))
     } else {
         let (tx, rx) = std::sync::mpsc::channel::<(usize, Item)>();
         let rx = std::sync::Mutex::new(rx);
-        // The listings go to the licence thread once the walk is over (one
-        // hand-over, not one wake-up per folder).
-        let (list_tx, list_rx) = std::sync::mpsc::channel::<Listings>();
         std::thread::scope(|s| {
-            let licences = s.spawn(move || assess(list_rx.recv().unwrap_or_default()));
             let workers: Vec<_> = (0..jobs)
                 .map(|_| {
                     let (rx, scan_one) = (&rx, &scan_one);
                     s.spawn(move || {
                         let mut done = Vec::new();
+                        let mut known = licence::KnownMeta::new();
                         loop {
                             // The lock is held only to take the next item.
                             let next = rx.lock().map_or(None, |r| r.recv().ok());
                             let Some((i, item)) = next else { break };
-                            done.push((i, scan_one(&item)));
+                            done.push((i, scan_one(&item, &mut known)));
                         }
-                        done
+                        (done, known)
                     })
                 })
                 .collect();
@@ -320,21 +321,21 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 &mut |ti, d| listed.add(ti, d),
             );
             drop(tx);
-            // A send fails only when the licence thread is gone (a panic, re-raised below).
-            let _ = list_tx.send(listed);
             failures.append(&mut failed);
             if excluded > 0 && !args.quiet {
                 eprintln!("modelvet: {excluded} file(s) skipped by the policy's [paths]");
             }
             let mut slots: Vec<Option<Result<TargetReport, ScanError>>> = (0..items.len()).map(|_| None).collect();
+            let mut known = licence::KnownMeta::new();
             for w in workers {
-                for (i, r) in w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)) {
+                let (done, k) = w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                for (i, r) in done {
                     slots[i] = Some(r);
                 }
+                known.extend(k);
             }
             let results = slots.into_iter().flatten().collect();
-            let models = licences.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            (items, results, models)
+            (items, results, assess(listed, &known))
         })
     };
     if let Some(pb) = progress {

@@ -186,15 +186,17 @@ impl ModelLicence {
 
 /// Assesses every model under the roots (folders or files).
 pub fn assess(roots: &[PathBuf], policy: &LicencePolicy) -> Vec<ModelLicence> {
-    assess_listed(roots, Vec::new(), policy)
+    assess_listed(roots, Vec::new(), &KnownMeta::new(), policy)
 }
 
 /// [`assess`] with the folders some of `roots` hold already listed: `listed[i]`
 /// (when present and not `None`) is the listing of `roots[i]`, a folder, as
 /// [`crate::Scanner::walk_listing`] gives it. The others are walked here.
+/// Weight files in `known` are not opened: their metadata is taken from it.
 pub fn assess_listed(
     roots: &[PathBuf],
     mut listed: Vec<Option<Vec<walk::Dir>>>,
+    known: &KnownMeta,
     policy: &LicencePolicy,
 ) -> Vec<ModelLicence> {
     let mut found: Vec<walk::Found> = Vec::new();
@@ -212,7 +214,7 @@ pub fn assess_listed(
             }
         }
     }
-    let mut models: Vec<ModelLicence> = found.iter().map(|f| own(f, policy)).collect();
+    let mut models: Vec<ModelLicence> = found.iter().map(|f| own(f, known, policy)).collect();
     resolve_references(&mut models);
     inherit(&mut models, policy);
     for m in &mut models {
@@ -301,46 +303,91 @@ fn metadata_value(m: &mut ModelLicence, key: &str, value: &str, src: Source, pol
     }
 }
 
-/// Reads a model file's licence metadata (GGUF, safetensors, ONNX; by content).
-fn file_metadata(m: &mut ModelLicence, path: &Path, policy: &LicencePolicy) {
+/// One licence-related key of a weight file's own metadata (GGUF,
+/// safetensors, ONNX), as [`file_meta`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetaEntry {
+    /// The key as the licence rules read it (lower case for safetensors and ONNX).
+    pub key: String,
+    pub value: String,
+    pub source: Source,
+}
+
+/// Weight files whose metadata is already read, by path (as the scanner's
+/// walk spells it): [`assess_listed`] takes their entries from here instead
+/// of opening the files again. A file not in the map is read.
+pub type KnownMeta = std::collections::HashMap<PathBuf, Vec<MetaEntry>>;
+
+/// Reads the licence metadata a model file declares in its own header
+/// (GGUF, safetensors, ONNX; recognised by content, ONNX also by its `.onnx`
+/// name), from `src`, `len` bytes of the file at `path`. Nothing for other
+/// formats. The scanner calls this on the bytes it has read, so that the
+/// licence assessment after a scan opens no weight file twice.
+pub fn file_meta(src: &mut dyn modelvet_formats::container::ReadSeek, len: u64, path: &Path) -> Vec<MetaEntry> {
     use modelvet_formats::{gguf, onnx, safetensors};
-    use std::io::Read;
-    let Ok(file) = std::fs::File::open(path) else { return };
-    let Ok(len) = file.metadata().map(|md| md.len()) else { return };
-    let mut src = modelvet_formats::seekbuf::SeekBuf::new(file, len);
+    let mut out = Vec::new();
     let mut head = [0u8; 16];
-    let n = src.read(&mut head).unwrap_or(0);
+    if src.rewind().is_err() {
+        return out;
+    }
+    let mut n = 0;
+    while n < head.len() {
+        match src.read(&mut head[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
     let head = &head[..n];
-    if std::io::Seek::rewind(&mut src).is_err() {
-        return;
+    if src.rewind().is_err() {
+        return out;
     }
     let limits = modelvet_formats::Limits::default();
     if gguf::sniff(head) {
-        let h = gguf::parse(&mut src, len, &limits);
+        let h = gguf::parse(src, len, &limits);
         for kv in h.licence {
-            let s = Source { file: path.to_path_buf(), line: None, offset: Some(kv.offset), key: kv.key.clone() };
-            metadata_value(m, &kv.key, &kv.text, s, policy);
+            let source = Source { file: path.to_path_buf(), line: None, offset: Some(kv.offset), key: kv.key.clone() };
+            out.push(MetaEntry { key: kv.key, value: kv.text, source });
         }
     } else if safetensors::sniff(head) {
-        let h = safetensors::parse(&mut src, len);
-        for (k, v) in &h.metadata {
+        let h = safetensors::parse(src, len);
+        for (k, v) in h.metadata {
             let lk = k.to_ascii_lowercase();
             if matches!(lk.as_str(), "license" | "licence" | "modelspec.license" | "license_name" | "license_link") {
-                metadata_value(m, &lk, v, source(path, &format!("__metadata__.{k}")), policy);
+                out.push(MetaEntry { key: lk, value: v, source: source(path, &format!("__metadata__.{k}")) });
             }
         }
     } else if onnx::sniff(head) && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx")) {
-        for (k, v) in &onnx::metadata(&mut src, len) {
+        for (k, v) in onnx::metadata(src, len) {
             let lk = k.to_ascii_lowercase();
             if matches!(lk.as_str(), "license" | "licence" | "license_name" | "license_link") {
-                metadata_value(m, &lk, v, source(path, &format!("metadata_props.{k}")), policy);
+                out.push(MetaEntry { key: lk, value: v, source: source(path, &format!("metadata_props.{k}")) });
             }
         }
+    }
+    out
+}
+
+/// Applies a model file's licence metadata: from `known` when the scan read
+/// it already, else from the file.
+fn file_metadata(m: &mut ModelLicence, path: &Path, known: &KnownMeta, policy: &LicencePolicy) {
+    let read;
+    let entries = match known.get(path) {
+        Some(e) => e,
+        None => {
+            let Ok(file) = std::fs::File::open(path) else { return };
+            let Ok(len) = file.metadata().map(|md| md.len()) else { return };
+            let mut src = modelvet_formats::seekbuf::SeekBuf::new(file, len);
+            read = file_meta(&mut src, len, path);
+            &read
+        }
+    };
+    for e in entries {
+        metadata_value(m, &e.key, &e.value, e.source.clone(), policy);
     }
 }
 
 /// A model's own declarations and licence files (nothing inherited yet).
-fn own(f: &walk::Found, policy: &LicencePolicy) -> ModelLicence {
+fn own(f: &walk::Found, known: &KnownMeta, policy: &LicencePolicy) -> ModelLicence {
     let mut m = ModelLicence {
         model: f.path.clone(),
         repo: f.repo,
@@ -439,7 +486,7 @@ fn own(f: &walk::Found, policy: &LicencePolicy) -> ModelLicence {
         }
     }
     for w in &f.weights {
-        file_metadata(&mut m, w, policy);
+        file_metadata(&mut m, w, known, policy);
     }
     if m.terms.is_empty() {
         // A licence text nobody recognised, or `license: other` without a name:

@@ -30,6 +30,7 @@ fn metadata_values_are_ids_expressions_or_texts() {
             licence_files: vec![],
             weights: vec![],
         },
+        &KnownMeta::new(),
         &p,
     );
     metadata_value(&mut m, "general.license", "Apache-2.0 OR CC-BY-NC-4.0", source(Path::new("m.gguf"), "k"), &p);

@@ -195,8 +195,37 @@ impl Scanner {
         self.scan_file_with(path, None)
     }
 
+    /// [`Scanner::scan_item`], through `cache` when one is given, that also
+    /// reads the file's licence metadata ([`crate::licence::file_meta`]) from
+    /// the bytes the scan read, into `meta`, for
+    /// [`crate::licence::assess_listed`]: a folder scan then opens no weight
+    /// file twice. `meta` stays `None` when the file was not read (a cache
+    /// hit, a symbolic link, an error).
+    pub fn scan_item_noting(
+        &self,
+        item: &Item,
+        cache: Option<&crate::cache::Cache>,
+        meta: &mut Option<Vec<crate::licence::MetaEntry>>,
+    ) -> Result<TargetReport, ScanError> {
+        match (item, cache) {
+            (_, Some(c)) => self.scan_item_cached(item, c),
+            (Item::File(p), None) => self.scan_file_noting(p, None, Some(meta)),
+            (Item::Symlink(..), None) => self.scan_item(item),
+        }
+    }
+
     /// Scans one file whose SHA-256 may already be known (from a cache lookup).
     pub(crate) fn scan_file_with(&self, path: &Path, known_sha256: Option<String>) -> Result<TargetReport, ScanError> {
+        self.scan_file_noting(path, known_sha256, None)
+    }
+
+    /// [`Scanner::scan_file_with`], reading the licence metadata into `meta` when given.
+    fn scan_file_noting(
+        &self,
+        path: &Path,
+        known_sha256: Option<String>,
+        meta: Option<&mut Option<Vec<crate::licence::MetaEntry>>>,
+    ) -> Result<TargetReport, ScanError> {
         let start = Instant::now();
         let io = |e| ScanError::Io { path: path.to_path_buf(), source: e };
         let file = File::open(path).map_err(|e| match e.kind() {
@@ -234,11 +263,18 @@ impl Scanner {
                 }
                 let len = data.len() as u64;
                 let format = ctx.scan(&mut Cursor::new(&data[..]), len, 0, Hint { name: Some(&name) });
+                if let Some(meta) = meta {
+                    *meta = Some(crate::licence::file_meta(&mut Cursor::new(&data[..]), len, path));
+                }
                 modelvet_formats::pool::give(data);
                 format
             } else {
                 let mut src = modelvet_formats::seekbuf::SeekBuf::new(file, size);
-                ctx.scan(&mut src, size, 0, Hint { name: Some(&name) })
+                let format = ctx.scan(&mut src, size, 0, Hint { name: Some(&name) });
+                if let Some(meta) = meta {
+                    *meta = Some(crate::licence::file_meta(&mut src, size, path));
+                }
+                format
             }
         };
         Ok(TargetReport {
@@ -558,8 +594,20 @@ impl<'l> Ctx<'l> {
     }
 
     fn scan_npy(&mut self, src: &mut dyn ReadSeek, len: u64, depth: u32) -> &'static str {
-        let mut head = vec![0u8; usize::try_from(len.min(12 + (1 << 20))).unwrap_or(0)];
-        let read = src.seek(SeekFrom::Start(0)).and_then(|_| src.read_exact(&mut head));
+        // The header only: its first 12 bytes say how long it is (read up to
+        // 1 MiB of it, as before; the data after it is not read).
+        let cap = len.min(12 + (1 << 20));
+        let mut head = vec![0u8; cap.min(12) as usize];
+        let read = src.seek(SeekFrom::Start(0)).and_then(|_| src.read_exact(&mut head)).and_then(|_| {
+            let want = numpy::header_end(&head).map_or(cap.min(12), |end| end.min(cap));
+            let have = head.len();
+            if want > have as u64 {
+                head.resize(want as usize, 0);
+                src.read_exact(&mut head[have..])
+            } else {
+                Ok(())
+            }
+        });
         let header = match read {
             Ok(()) => numpy::parse_header(&head, len),
             Err(e) => Err(format!("read error: {e}")),

@@ -154,15 +154,24 @@ impl Outcome {
 
 /// Memo entries written in order (`MEMOIZE`, or `PUT` of the next key) live in
 /// fixed-size chunks: a million-entry memo grows without reallocating and
-/// copying (or touching twice the memory for) what it already holds.
+/// copying (or touching twice the memory for) what it already holds. Keys
+/// that skip a few slots stay dense too, the slots between them empty
+/// (Python 2's pickler numbered its memo from 1, and `pickletools.optimize`
+/// drops the `PUT`s nothing reads): at most [`MEMO_GAP`] slots per skip and,
+/// in all, no more empty slots than entries (plus [`MEMO_GAP`]), so a
+/// hostile key sequence cannot make the memo allocate beyond its entries.
+/// Other keys go to a map.
 struct Memo {
-    dense: Vec<Box<[Value]>>,
+    dense: Vec<Box<[Option<Value>]>>,
+    /// Slots in use or skipped: every dense key is below this.
     dense_len: usize,
     sparse: HashMap<u64, Value>,
+    /// Entries stored (what `len(memo)` is to the unpickler).
     count: usize,
 }
 
 const MEMO_CHUNK: usize = 4096;
+const MEMO_GAP: usize = 64;
 
 impl Memo {
     fn new() -> Self {
@@ -170,31 +179,44 @@ impl Memo {
     }
     fn get(&self, k: u64) -> Option<&Value> {
         match usize::try_from(k) {
-            Ok(i) if i < self.dense_len => Some(&self.dense[i / MEMO_CHUNK][i % MEMO_CHUNK]),
+            Ok(i) if i < self.dense_len => self.dense[i / MEMO_CHUNK][i % MEMO_CHUNK].as_ref(),
             _ => self.sparse.get(&k),
         }
     }
     fn put(&mut self, k: u64, v: Value) {
-        if k < self.dense_len as u64 {
+        let dense = match usize::try_from(k) {
+            Ok(i) if i < self.dense_len => true,
+            Ok(i) => self.sparse.is_empty() && i - self.dense_len <= MEMO_GAP && i < 2 * self.count + MEMO_GAP,
+            Err(_) => false,
+        };
+        if dense {
             let i = k as usize;
-            self.dense[i / MEMO_CHUNK][i % MEMO_CHUNK] = v;
-        } else if k == self.dense_len as u64 && self.sparse.is_empty() {
-            let i = self.dense_len;
-            if i.is_multiple_of(MEMO_CHUNK) {
-                // Small pickles get a small first chunk; later ones are full size.
-                let size = if i == 0 { 32 } else { MEMO_CHUNK };
-                self.dense.push(vec![Value::None; size].into_boxed_slice());
-            } else if i < MEMO_CHUNK && i == self.dense[0].len() {
-                let mut first = std::mem::take(&mut self.dense[0]).into_vec();
-                first.resize((i * 4).min(MEMO_CHUNK), Value::None);
-                self.dense[0] = first.into_boxed_slice();
+            self.dense_len = self.dense_len.max(i + 1);
+            if self.slot(i).replace(v).is_none() {
+                self.count += 1;
             }
-            self.dense[i / MEMO_CHUNK][i % MEMO_CHUNK] = v;
-            self.dense_len += 1;
-            self.count += 1;
         } else if self.sparse.insert(k, v).is_none() {
             self.count += 1;
         }
+    }
+    /// Slot `i`, allocating its chunk: small pickles get a small first chunk,
+    /// grown fourfold up to full size; later chunks are full size.
+    fn slot(&mut self, i: usize) -> &mut Option<Value> {
+        let c = i / MEMO_CHUNK;
+        if self.dense.is_empty() {
+            self.dense.push(vec![None; 32.min(MEMO_CHUNK)].into_boxed_slice());
+        }
+        let first = self.dense[0].len();
+        if first < MEMO_CHUNK && (c > 0 || i >= first) {
+            let want = if c > 0 { MEMO_CHUNK } else { (first * 4).max(i + 1).min(MEMO_CHUNK) };
+            let mut v = std::mem::take(&mut self.dense[0]).into_vec();
+            v.resize(want, None);
+            self.dense[0] = v.into_boxed_slice();
+        }
+        while self.dense.len() <= c {
+            self.dense.push(vec![None; MEMO_CHUNK].into_boxed_slice());
+        }
+        &mut self.dense[c][i % MEMO_CHUNK]
     }
     fn len(&self) -> usize {
         self.count
@@ -1543,12 +1565,47 @@ mod tests {
         }
         assert_eq!(m.get(1 << 40).and_then(Value::as_int), Some(-1));
         assert!(m.get(MEMO_CHUNK as u64 * 2 + 7).is_none());
-        // Memoized in order, then a gap: later keys go to the sparse map.
+        // Memoized in order, then a gap: the skipped key stays empty until stored.
         let mut m = Memo::new();
         m.put(0, Value::Int(0));
         m.put(2, Value::Int(2));
+        assert!(m.get(1).is_none());
+        assert_eq!(m.len(), 2);
         m.put(1, Value::Int(1));
         assert_eq!((m.get(1).and_then(Value::as_int), m.get(2).and_then(Value::as_int)), (Some(1), Some(2)));
+        assert_eq!((m.len(), m.sparse.len()), (3, 0));
+    }
+
+    #[test]
+    fn memo_numbered_from_one_stays_dense_and_skips_are_bounded() {
+        // Python 2's numbering: 1, 2, 3, ... across chunk boundaries.
+        let mut m = Memo::new();
+        for k in 1..=(MEMO_CHUNK as u64 * 2) {
+            m.put(k, Value::Int(k as i64));
+        }
+        assert_eq!((m.len(), m.sparse.len()), (MEMO_CHUNK * 2, 0));
+        assert!(m.get(0).is_none());
+        assert_eq!(m.get(MEMO_CHUNK as u64).and_then(Value::as_int), Some(MEMO_CHUNK as i64));
+        // Keys that keep skipping ahead: the empty slots never outnumber the
+        // entries by more than one skip, and the rest goes to the map.
+        let mut m = Memo::new();
+        let mut k = 0u64;
+        for _ in 0..10_000 {
+            m.put(k, Value::None);
+            k += MEMO_GAP as u64;
+        }
+        assert_eq!(m.len(), 10_000);
+        assert!(m.dense_len <= 2 * m.len() + MEMO_GAP, "{} slots for {} entries", m.dense_len, m.len());
+        assert!(!m.sparse.is_empty());
+        for j in 0..10_000u64 {
+            assert!(m.get(j * MEMO_GAP as u64).is_some(), "key {}", j * MEMO_GAP as u64);
+            assert!(m.get(j * MEMO_GAP as u64 + 1).is_none());
+        }
+        // A key far ahead, or beyond usize, is never dense.
+        let mut m = Memo::new();
+        m.put(MEMO_GAP as u64 + 1, Value::None);
+        m.put(u64::MAX, Value::None);
+        assert_eq!((m.dense_len, m.len()), (0, 2));
     }
 
     #[test]

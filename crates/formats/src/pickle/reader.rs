@@ -487,7 +487,7 @@ impl<'a> Reader<'a> {
                 let within = !self.tracking || pos + total <= self.c_end || pos + 1 >= self.c_end;
                 if within && n <= self.max_inline && self.end - self.start >= 2 + n {
                     let body = &self.buf[self.start + 2..self.start + 2 + n];
-                    if code != opcodes::op::SHORT_BINUNICODE || std::str::from_utf8(body).is_ok() {
+                    if code != opcodes::op::SHORT_BINUNICODE || simdutf8::basic::from_utf8(body).is_ok() {
                         if self.tracking && pos + total > self.c_end {
                             self.c_end = pos + total;
                         }
@@ -876,7 +876,7 @@ impl Reader<'_> {
         if self.peek(width + n).len() < width + n {
             return Ok(None);
         }
-        if text && std::str::from_utf8(&self.buf[self.start + width..self.start + width + n]).is_err() {
+        if text && simdutf8::basic::from_utf8(&self.buf[self.start + width..self.start + width + n]).is_err() {
             return Ok(None);
         }
         self.step_prefix(width, n, into)?;
@@ -924,7 +924,7 @@ impl Reader<'_> {
                 return false;
             }
             let take = left.min(self.end - self.start);
-            match std::str::from_utf8(&self.buf[self.start..self.start + take]) {
+            match simdutf8::compat::from_utf8(&self.buf[self.start..self.start + take]) {
                 Ok(_) => {
                     self.start += take;
                     self.pos += take as u64;
@@ -969,7 +969,7 @@ fn check_utf8(b: Blob) -> R<Arg> {
 /// UTF-8 where lone surrogates (ED A0..BF xx) are allowed, as Python's
 /// `surrogatepass` decoder allows them.
 fn is_wtf8(b: &[u8]) -> bool {
-    if std::str::from_utf8(b).is_ok() {
+    if simdutf8::basic::from_utf8(b).is_ok() {
         return true;
     }
     let mut i = 0;

@@ -301,7 +301,7 @@ fn run_buffered(
                 let len = take!(width.saturating_add(n));
                 let text = &buf[i + width..i + len];
                 let unicode = matches!(code, op::SHORT_BINUNICODE | op::BINUNICODE);
-                if unicode && !text.is_ascii() && std::str::from_utf8(text).is_err() {
+                if unicode && !text.is_ascii() && simdutf8::basic::from_utf8(text).is_err() {
                     break;
                 }
                 stack.push(Item::Plain);
