@@ -8,6 +8,7 @@
 //! loaders. What it finds is returned as [`Hit`]s; the engine turns them into findings.
 
 use std::collections::{HashMap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use base64::Engine as _;
 use ruff_python_ast::visitor::{self, Visitor};
@@ -27,6 +28,7 @@ const MAX_FOLD: usize = 1 << 20;
 /// How deep `exec("...")` payloads are parsed and analysed in turn.
 const MAX_PAYLOAD_DEPTH: u32 = 3;
 /// Stack for the parser thread: deep but bounded nesting must not overflow when the tree is walked or dropped.
+/// Only the pages a parse touches are ever committed.
 const STACK: usize = 512 << 20;
 
 /// What a hit is about.
@@ -88,6 +90,13 @@ pub struct Analysis {
 
 /// Parses and analyses Python source. Runs on a thread with a large stack so
 /// that hostile nesting cannot overflow the caller's.
+///
+/// Small sources (a TorchScript archive holds dozens of them) are analysed on
+/// the calling thread when [`spawn_scoped`] started it, else on one
+/// long-lived helper thread per calling thread: a thread started per file
+/// cost more than parsing it (its stack, and a fresh allocator heap whose
+/// pages the kernel zeroes). Larger sources get a thread of their own, so that
+/// the stack a deep parse touched is returned when it ends.
 pub fn analyze(source: &str) -> Analysis {
     if source.len() > MAX_SOURCE {
         return Analysis {
@@ -95,15 +104,105 @@ pub fn analyze(source: &str) -> Analysis {
             ..Analysis::default()
         };
     }
+    if source.len() <= HELPER_MAX_SOURCE {
+        if LARGE_STACK.get() {
+            return catch_unwind(AssertUnwindSafe(|| analyze_here(source))).unwrap_or_else(|_| failed());
+        }
+        if let Some(a) = helper::run(source) {
+            return a;
+        }
+    }
     let owned = source.to_string();
     let worker = std::thread::Builder::new().name("modelvet-python".into()).stack_size(STACK);
     match worker.spawn(move || analyze_here(&owned)) {
-        Ok(handle) => handle
-            .join()
-            .unwrap_or_else(|_| Analysis { limited: Some("the Python analysis failed".into()), ..Analysis::default() }),
+        Ok(handle) => handle.join().unwrap_or_else(|_| failed()),
         Err(e) => {
             Analysis { limited: Some(format!("could not start the Python analysis: {e}")), ..Analysis::default() }
         }
+    }
+}
+
+thread_local! {
+    /// Set on threads started by [`spawn_scoped`], whose stack is [`STACK`] bytes.
+    static LARGE_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Starts `f` on a scoped thread whose stack is as large as the Python
+/// analysis needs, so that [`analyze`] runs small sources on that thread
+/// itself rather than handing them to a helper thread. For scan workers.
+pub fn spawn_scoped<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    name: &str,
+    f: impl FnOnce() -> T + Send + 'scope,
+) -> std::io::Result<std::thread::ScopedJoinHandle<'scope, T>> {
+    std::thread::Builder::new().name(name.into()).stack_size(STACK).spawn_scoped(scope, move || {
+        LARGE_STACK.set(true);
+        f()
+    })
+}
+
+/// Largest source analysed on the long-lived helper thread: its nesting, and
+/// so the stack it can leave touched, is small.
+const HELPER_MAX_SOURCE: usize = 64 << 10;
+
+fn failed() -> Analysis {
+    Analysis { limited: Some("the Python analysis failed".into()), ..Analysis::default() }
+}
+
+/// One long-lived analysis thread per calling thread, started on first use;
+/// it ends when the calling thread does (its channel closes).
+mod helper {
+    use std::cell::RefCell;
+    use std::sync::mpsc::{Receiver, Sender, channel};
+
+    use super::{Analysis, AssertUnwindSafe, STACK, analyze_here, catch_unwind, failed};
+
+    struct Helper {
+        jobs: Sender<String>,
+        done: Receiver<Analysis>,
+    }
+
+    thread_local! {
+        static HELPER: RefCell<Option<Helper>> = const { RefCell::new(None) };
+    }
+
+    fn start() -> Option<Helper> {
+        let (jobs, todo) = channel::<String>();
+        let (tell, done) = channel::<Analysis>();
+        std::thread::Builder::new()
+            .name("modelvet-python".into())
+            .stack_size(STACK)
+            .spawn(move || {
+                for source in todo {
+                    // A panic is this file's failure, not the helper's end.
+                    let a = catch_unwind(AssertUnwindSafe(|| analyze_here(&source))).unwrap_or_else(|_| failed());
+                    if tell.send(a).is_err() {
+                        break;
+                    }
+                }
+            })
+            .ok()?;
+        Some(Helper { jobs, done })
+    }
+
+    /// The analysis of `source` on this thread's helper; `None` when no helper
+    /// can be started (the caller starts a thread of its own).
+    pub(super) fn run(source: &str) -> Option<Analysis> {
+        HELPER.with(|h| {
+            let mut h = h.try_borrow_mut().ok()?;
+            if h.is_none() {
+                *h = start();
+            }
+            let helper = h.as_ref()?;
+            let answer = helper.jobs.send(source.to_string()).ok().and_then(|()| helper.done.recv().ok());
+            if answer.is_none() {
+                // The helper is gone (it cannot panic out of its loop; an abort
+                // ends the process): start another next time.
+                *h = None;
+                return Some(failed());
+            }
+            answer
+        })
     }
 }
 
@@ -1641,6 +1740,27 @@ mod tests {
 
     fn kinds(src: &str) -> Vec<(HitKind, bool)> {
         analyze(src).hits.iter().map(|h| (h.kind, h.import_time)).collect()
+    }
+
+    /// The same source gives the same hits on a caller's thread (through its
+    /// helper, called many times), on a scan worker's own large stack, and
+    /// on a thread of its own (a source above the helper's bound).
+    #[test]
+    fn every_thread_arrangement_gives_the_same_analysis() {
+        let src = "import os\nos.system('true')\n";
+        let first = kinds(src);
+        assert!(first.iter().any(|(k, _)| *k == HitKind::ProcessExec), "{first:?}");
+        for _ in 0..20 {
+            assert_eq!(kinds(src), first);
+        }
+        let on_worker = std::thread::scope(|s| spawn_scoped(s, "test", || kinds(src)).unwrap().join().unwrap());
+        assert_eq!(on_worker, first);
+        let padded = format!("{src}{}", "# padding\n".repeat(HELPER_MAX_SOURCE / 10 + 1));
+        assert!(padded.len() > HELPER_MAX_SOURCE);
+        assert_eq!(kinds(&padded), first);
+        // Deep nesting, on the worker's stack, is analysed (or bounded), not a crash.
+        let deep = format!("x = {}1{}\n", "(".repeat(5000), ")".repeat(5000));
+        std::thread::scope(|s| spawn_scoped(s, "test", || analyze(&deep)).unwrap().join().unwrap());
     }
 
     #[test]

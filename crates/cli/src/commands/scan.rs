@@ -294,10 +294,14 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
         let (tx, rx) = std::sync::mpsc::channel::<(usize, Item)>();
         let rx = std::sync::Mutex::new(rx);
         std::thread::scope(|s| {
+            // Owned here, so that every way out of this closure (a worker that
+            // could not start included) closes the channel before the scope waits.
+            let tx = tx;
             let workers: Vec<_> = (0..jobs)
                 .map(|_| {
                     let (rx, scan_one) = (&rx, &scan_one);
-                    s.spawn(move || {
+                    // A stack large enough for the Python analysis to run on the worker itself.
+                    modelvet_engine::scan::spawn_worker(s, move || {
                         let mut done = Vec::new();
                         let mut known = licence::KnownMeta::new();
                         loop {
@@ -309,7 +313,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                         (done, known)
                     })
                 })
-                .collect();
+                .collect::<std::io::Result<Vec<_>>>()
+                .context("could not start the scan's worker threads")?;
             let mut sent = 0usize;
             let mut listed = Listings::default();
             let (items, excluded, mut failed) = walk(
@@ -335,8 +340,8 @@ pub fn run(args: ScanArgs) -> Result<ExitCode> {
                 known.extend(k);
             }
             let results = slots.into_iter().flatten().collect();
-            (items, results, assess(listed, &known))
-        })
+            Ok::<_, anyhow::Error>((items, results, assess(listed, &known)))
+        })?
     };
     if let Some(pb) = progress {
         pb.finish_and_clear();

@@ -26,10 +26,19 @@ use crate::finding::{Finding, Location, Severity};
 use crate::policy::GlobalPolicy;
 use crate::rules::{archive as ra, file as rf, numpy as rn, pickle as rp, torch as rt};
 
+/// Starts a scan worker: `f` on a scoped thread with a stack large enough to
+/// analyse Python source on it (see [`modelvet_formats::python::spawn_scoped`]).
+pub fn spawn_worker<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    f: impl FnOnce() -> T + Send + 'scope,
+) -> std::io::Result<std::thread::ScopedJoinHandle<'scope, T>> {
+    modelvet_formats::python::spawn_scoped(scope, "modelvet-scan", f)
+}
+
 /// Bytes read to recognise a format.
 const HEAD: usize = 1024;
 /// Files up to this size are read into memory before scanning.
-const SMALL_FILE: u64 = 8 << 20;
+const SMALL_FILE: u64 = 1 << 20;
 /// Most nested payloads (pickle-in-bytes) scanned per stream.
 const MAX_NESTED: usize = 64;
 
