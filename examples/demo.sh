@@ -11,5 +11,8 @@ hex=$(tr -d ' \n' < "$here/models/evil_checkpoint.pt.hex")
 printf '%b' "$(sed 's/../\\x&/g' <<< "$hex")" > "$work/evil_checkpoint.pt"
 cargo build --release --quiet -p modelvet --manifest-path "$here/../Cargo.toml"
 status=0
-"$here/../target/release/modelvet" scan "$work" || status=$?
+# Where cargo put it: CARGO_TARGET_DIR when set (relative to the workspace), else target/.
+target=${CARGO_TARGET_DIR:-target}
+[[ $target == /* ]] || target="$here/../$target"
+"$target/release/modelvet" scan "$work" || status=$?
 echo "modelvet exited with $status (0 pass, 1 blocked, 2 error)"

@@ -21,9 +21,6 @@ pub fn sniff(head: &[u8]) -> bool {
     head.starts_with(b"\x93NUMPY")
 }
 
-/// Parses the header from the first bytes of the file (at least the header's
-/// length; 64 KiB plus 12 bytes covers any sane file). The error says what is
-/// wrong in words.
 /// Where the header ends (the data's offset), from the file's first 12 bytes
 /// (or fewer): `None` when they do not hold the magic, a known version and
 /// the header's length. What [`parse_header`] needs of a file is its bytes up
@@ -39,6 +36,9 @@ pub fn header_end(prefix: &[u8]) -> Option<u64> {
     }
 }
 
+/// Parses the header from the first bytes of the file (at least the header's
+/// length; 64 KiB plus 12 bytes covers any sane file). The error says what is
+/// wrong in words.
 pub fn parse_header(bytes: &[u8], file_len: u64) -> Result<Header, String> {
     if !sniff(bytes) {
         return Err("missing \\x93NUMPY magic".into());

@@ -9,9 +9,10 @@ use std::cell::RefCell;
 /// Buffers kept per thread.
 const KEEP: usize = 4;
 /// Larger buffers are freed rather than kept (memory stays bounded). The
-/// bound covers the files the scanner reads whole (up to 8 MiB): a buffer
-/// freed and allocated again is fresh memory the kernel must zero page by
-/// page, which cost a folder of models more than reading them.
+/// bound covers the files the scanner reads whole (up to 1 MiB) and larger
+/// decompressed or nested payloads: a buffer freed and allocated again is
+/// fresh memory the kernel must zero page by page, which cost a folder of
+/// models more than reading them.
 const KEEP_MAX: usize = 8 << 20;
 /// Of the kept buffers, at most this many are larger than 1 MiB.
 const KEEP_LARGE: usize = 1;
